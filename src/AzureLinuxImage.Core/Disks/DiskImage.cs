@@ -1,0 +1,115 @@
+using System;
+using System.Collections.Generic;
+using AzureLinuxImage.Errors;
+
+namespace AzureLinuxImage.Disks
+{
+    /// <summary>
+    /// A virtual disk as a sequence of bytes, whatever container holds it (DESIGN.md, "Core abstractions").
+    /// Opened by content with <see cref="Open(string)"/>; disposing an image disposes its parent chain.
+    /// Not thread-safe: one reader at a time.
+    /// </summary>
+    public abstract class DiskImage : IDisposable
+    {
+        private readonly List<string> warnings = new List<string>();
+        private bool disposed;
+
+        /// <summary>Full path of the file that was opened.</summary>
+        public abstract string Path { get; }
+
+        /// <summary>Container format.</summary>
+        public abstract DiskFormat Format { get; }
+
+        /// <summary>Fixed, dynamic or differencing.</summary>
+        public abstract DiskVariant Variant { get; }
+
+        /// <summary>Size of the virtual disk in bytes.</summary>
+        public abstract long VirtualSize { get; }
+
+        /// <summary>Logical sector size the guest sees (512 unless the container says 4096).</summary>
+        public virtual int LogicalSectorSize => 512;
+
+        /// <summary>Physical sector size the container reports.</summary>
+        public virtual int PhysicalSectorSize => 512;
+
+        /// <summary>The application that created the container, when it records one.</summary>
+        public virtual string? CreatorApplication => null;
+
+        /// <summary>The parent of a differencing image, already opened; null otherwise.</summary>
+        public virtual DiskImage? Parent => null;
+
+        /// <summary>Things worth telling the user that did not stop the image from being read.</summary>
+        public IReadOnlyList<string> Warnings => warnings;
+
+        /// <summary>
+        /// Reads <paramref name="count"/> virtual bytes at <paramref name="offset"/>; the range must lie
+        /// inside [0, <see cref="VirtualSize"/>). Unallocated areas read as zeros (or from the parent).
+        /// </summary>
+        public void Read(long offset, byte[] buffer, int index, int count)
+        {
+            if (buffer is null)
+            {
+                throw new ArgumentNullException(nameof(buffer));
+            }
+            if (index < 0 || count < 0 || count > buffer.Length - index)
+            {
+                throw new ArgumentOutOfRangeException(nameof(count));
+            }
+            if (offset < 0 || offset > VirtualSize - count)
+            {
+                throw new ArgumentOutOfRangeException(nameof(offset), $"[{offset}, {offset + count}) is outside the virtual disk of {VirtualSize} bytes.");
+            }
+            ThrowIfDisposed();
+            if (count > 0)
+            {
+                ReadCore(offset, buffer, index, count);
+            }
+        }
+
+        /// <summary>
+        /// The ranges that may hold data, ascending and non-overlapping; everything else reads as zeros.
+        /// Streamed from the container's own map, so memory stays bounded whatever the disk size.
+        /// </summary>
+        public IEnumerable<ByteRange> GetAllocatedRanges()
+        {
+            ThrowIfDisposed();
+            return RangeMath.Coalesce(GetAllocatedRangesCore());
+        }
+
+        /// <summary>Opens a disk image, detecting the format by content (never by extension).</summary>
+        public static DiskImage Open(string path) => DiskFormats.Open(path, new DiskOpenContext());
+
+        /// <summary>Reads a range already checked against the virtual size.</summary>
+        protected abstract void ReadCore(long offset, byte[] buffer, int index, int count);
+
+        /// <summary>Ranges in ascending order; may be adjacent, <see cref="GetAllocatedRanges"/> merges them.</summary>
+        protected abstract IEnumerable<ByteRange> GetAllocatedRangesCore();
+
+        /// <summary>Records a warning for the user.</summary>
+        protected internal void AddWarning(string message) => warnings.Add(message);
+
+        /// <summary>Releases the file handles (and the parent chain).</summary>
+        protected virtual void Dispose(bool disposing)
+        {
+        }
+
+        /// <inheritdoc />
+        public void Dispose()
+        {
+            if (!disposed)
+            {
+                disposed = true;
+                Dispose(true);
+            }
+            GC.SuppressFinalize(this);
+        }
+
+        private void ThrowIfDisposed()
+        {
+            if (disposed)
+            {
+                throw new ObjectDisposedException(GetType().Name);
+            }
+        }
+    }
+}

@@ -1,0 +1,36 @@
+using System;
+using System.Collections.Generic;
+using AzureLinuxImage.Errors;
+
+namespace AzureLinuxImage.Disks
+{
+    /// <summary>State of one <see cref="DiskImage.Open(string)"/> call: the chain being opened, for loop and depth limits.</summary>
+    internal sealed class DiskOpenContext
+    {
+        /// <summary>Deeper chains than this are refused: real chains are a few levels, hostile ones are endless.</summary>
+        public const int MaxChainDepth = 256;
+
+        private readonly HashSet<string> chain = new HashSet<string>(StringComparer.Ordinal);
+
+        public int Depth => chain.Count;
+
+        /// <summary>Opens a parent image named by <paramref name="child"/>, refusing loops and absurd depths.</summary>
+        public DiskImage OpenParent(string child, string parentPath)
+        {
+            string full = System.IO.Path.GetFullPath(parentPath);
+            if (chain.Contains(full))
+            {
+                throw new InvalidImageException(child, "parent locator", $"the parent chain loops back to {full}.");
+            }
+            if (chain.Count >= MaxChainDepth)
+            {
+                throw new InvalidImageException(child, "parent locator", $"the parent chain is deeper than {MaxChainDepth} images.");
+            }
+            return DiskFormats.Open(full, this);
+        }
+
+        internal void Enter(string fullPath) => chain.Add(fullPath);
+
+        internal void Leave(string fullPath) => chain.Remove(fullPath);
+    }
+}

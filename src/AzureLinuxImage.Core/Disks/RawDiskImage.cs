@@ -1,0 +1,37 @@
+using System.Collections.Generic;
+using AzureLinuxImage.IO;
+
+namespace AzureLinuxImage.Disks
+{
+    /// <summary>A raw image: virtual byte N is file byte N. Allocation comes from the file system's sparse map.</summary>
+    internal sealed class RawDiskImage : DiskImage
+    {
+        private readonly ImageFile file;
+
+        public RawDiskImage(ImageFile file)
+        {
+            this.file = file;
+        }
+
+        public override string Path => file.Path;
+
+        public override DiskFormat Format => DiskFormat.Raw;
+
+        public override DiskVariant Variant => DiskVariant.Fixed;
+
+        public override long VirtualSize => file.Length;
+
+        protected override void ReadCore(long offset, byte[] buffer, int index, int count) =>
+            file.ReadExactly(offset, buffer, index, count, "raw data");
+
+        protected override IEnumerable<ByteRange> GetAllocatedRangesCore() => SparseFiles.GetDataRanges(file.Stream, file.Length);
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                file.Dispose();
+            }
+        }
+    }
+}

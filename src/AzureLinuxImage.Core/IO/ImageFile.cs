@@ -1,0 +1,96 @@
+using System;
+using System.IO;
+using AzureLinuxImage.Errors;
+
+namespace AzureLinuxImage.IO
+{
+    /// <summary>
+    /// A disk image file opened for positional reads. Every structure read goes through
+    /// <see cref="ReadExactly"/>, so a truncated file always becomes an <see cref="InvalidImageException"/>
+    /// that names the file and the structure that was cut off.
+    /// </summary>
+    internal sealed class ImageFile : IDisposable
+    {
+        private readonly FileStream stream;
+        private readonly object gate = new object();
+
+        private ImageFile(string path, FileStream stream)
+        {
+            Path = path;
+            this.stream = stream;
+            Length = stream.Length;
+        }
+
+        public string Path { get; }
+
+        public long Length { get; }
+
+        /// <summary>Opens read-only, sharing reads only: nobody may change an image while we read it.</summary>
+        public static ImageFile OpenRead(string path)
+        {
+            string full = System.IO.Path.GetFullPath(path);
+            try
+            {
+                if (Directory.Exists(full))
+                {
+                    throw new AzureLinuxImageException("PathIsDirectory", ErrorKind.InvalidArgument, $"{full} is a folder, not a disk image file.", full);
+                }
+                var fs = new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.RandomAccess);
+                return new ImageFile(full, fs);
+            }
+            catch (FileNotFoundException e)
+            {
+                throw new AzureLinuxImageException("ImageNotFound", ErrorKind.NotFound, $"{full}: the file does not exist.", full, e);
+            }
+            catch (DirectoryNotFoundException e)
+            {
+                throw new AzureLinuxImageException("ImageNotFound", ErrorKind.NotFound, $"{full}: the folder does not exist.", full, e);
+            }
+            catch (UnauthorizedAccessException e)
+            {
+                throw new AzureLinuxImageException("ImageAccessDenied", ErrorKind.ResourceUnavailable, $"{full}: access denied ({e.Message}).", full, e);
+            }
+            catch (IOException e) when (!(e is FileNotFoundException))
+            {
+                throw new AzureLinuxImageException("ImageOpenFailed", ErrorKind.ResourceUnavailable, $"{full}: cannot open the file: {e.Message}", full, e);
+            }
+        }
+
+        /// <summary>Reads exactly <paramref name="count"/> bytes at <paramref name="offset"/> or throws, naming <paramref name="structure"/>.</summary>
+        public void ReadExactly(long offset, byte[] buffer, int index, int count, string structure)
+        {
+            if (offset < 0 || offset > Length || count > Length - offset)
+            {
+                throw new InvalidImageException(Path, structure,
+                    $"needs {count} bytes at offset {offset}, but the file ends at {Length} (truncated file?).");
+            }
+            lock (gate)
+            {
+                stream.Position = offset;
+                int done = 0;
+                while (done < count)
+                {
+                    int n = stream.Read(buffer, index + done, count - done);
+                    if (n <= 0)
+                    {
+                        throw new InvalidImageException(Path, structure, $"the file ended while reading {count} bytes at offset {offset}.");
+                    }
+                    done += n;
+                }
+            }
+        }
+
+        /// <summary>Reads a structure into a new array of <paramref name="count"/> bytes.</summary>
+        public byte[] ReadStructure(long offset, int count, string structure)
+        {
+            var buffer = new byte[count];
+            ReadExactly(offset, buffer, 0, count, structure);
+            return buffer;
+        }
+
+        /// <summary>The OS handle, for the sparse-map queries of <see cref="SparseFiles"/>.</summary>
+        internal FileStream Stream => stream;
+
+        public void Dispose() => stream.Dispose();
+    }
+}
