@@ -1,0 +1,24 @@
+using System.CommandLine;
+using AzureLinuxImage.Cli.Verbs;
+
+namespace AzureLinuxImage.Cli
+{
+    /// <summary>azlinux: the module's operations as a cross-platform command line. Bindings only.</summary>
+    internal static class Program
+    {
+        private static int Main(string[] args)
+        {
+            var root = new RootCommand("azlinux: take a Linux disk image from any hypervisor to a working VM in Azure.");
+            foreach (Command verb in AllVerbs())
+            {
+                root.Subcommands.Add(verb);
+            }
+            return root.Parse(args).Invoke();
+        }
+
+        /// <summary>Every verb, one file each under Verbs/.</summary>
+        internal static Command[] AllVerbs() => new Command[]
+        {
+        };
+    }
+}

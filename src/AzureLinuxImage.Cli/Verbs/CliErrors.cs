@@ -1,0 +1,35 @@
+using System;
+using System.IO;
+using AzureLinuxImage.Errors;
+
+namespace AzureLinuxImage.Cli.Verbs
+{
+    /// <summary>Runs a verb's body: errors go to stderr as "azlinux: &lt;ErrorId&gt;: message" with a non-zero exit code.</summary>
+    internal static class CliErrors
+    {
+        public const int Failure = 1;
+
+        public static int Run(Func<int> body)
+        {
+            try
+            {
+                return body();
+            }
+            catch (AzureLinuxImageException e)
+            {
+                Console.Error.WriteLine($"azlinux: {e.ErrorId}: {e.Message}");
+                return Failure;
+            }
+            catch (IOException e)
+            {
+                Console.Error.WriteLine($"azlinux: IOError: {e.Message}");
+                return Failure;
+            }
+            catch (UnauthorizedAccessException e)
+            {
+                Console.Error.WriteLine($"azlinux: AccessDenied: {e.Message}");
+                return Failure;
+            }
+        }
+    }
+}
