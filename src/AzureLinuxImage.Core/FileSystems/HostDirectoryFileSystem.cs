@@ -1,0 +1,88 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Runtime.InteropServices;
+using System.Text;
+using AzureLinuxImage.Errors;
+
+namespace AzureLinuxImage.FileSystems
+{
+    /// <summary>
+    /// A Linux root that is a folder on this machine (-RootPath: a mounted image or a chroot). Links are
+    /// resolved by <see cref="FileSystemBase{TNode}"/>, never by the host OS, so an absolute link such as
+    /// /etc/os-release -> /usr/lib/os-release stays inside the root.
+    /// </summary>
+    internal sealed class HostDirectoryFileSystem : FileSystemBase<string>
+    {
+        private readonly string root;
+
+        public HostDirectoryFileSystem(string rootPath)
+        {
+            root = System.IO.Path.GetFullPath(rootPath);
+            if (!Directory.Exists(root))
+            {
+                throw new AzureLinuxImageException("RootPathNotFound", ErrorKind.NotFound, $"{root}: the folder does not exist.", root);
+            }
+        }
+
+        public override string Description => $"folder {root}";
+
+        protected override string Root => root;
+
+        protected override FileEntryType TypeOf(string node)
+        {
+            if (IsSymlink(node))
+            {
+                return FileEntryType.Symlink;
+            }
+            return Directory.Exists(node) ? FileEntryType.Directory : FileEntryType.File;
+        }
+
+        protected override string? Lookup(string directory, string name)
+        {
+            string child = System.IO.Path.Combine(directory, name);
+            return File.Exists(child) || Directory.Exists(child) || IsSymlink(child) ? child : null;
+        }
+
+        protected override IEnumerable<KeyValuePair<string, string>> Children(string directory)
+        {
+            foreach (string p in Directory.EnumerateFileSystemEntries(directory))
+            {
+                yield return new KeyValuePair<string, string>(System.IO.Path.GetFileName(p), p);
+            }
+        }
+
+        protected override string ReadLinkTarget(string link) => ReadLink(link)
+            ?? throw new AzureLinuxImageException("ReadLinkFailed", ErrorKind.ResourceUnavailable, $"{link}: cannot read the symbolic link.", link);
+
+        protected override FileEntry Describe(string node, string path)
+        {
+            FileEntryType type = TypeOf(node);
+            string? target = type == FileEntryType.Symlink ? ReadLink(node) : null;
+            long size = type == FileEntryType.File ? new FileInfo(node).Length : target?.Length ?? 0;
+            DateTimeOffset? modified = type == FileEntryType.Symlink ? (DateTimeOffset?)null : File.GetLastWriteTimeUtc(node);
+            return new FileEntry(path, type, size, 0, 0, 0, modified, target);
+        }
+
+        protected override Stream OpenContent(string node, string path) =>
+            new FileStream(node, FileMode.Open, FileAccess.Read, FileShare.Read);
+
+        private static bool IsSymlink(string path) => ReadLink(path) != null;
+
+        /// <summary>readlink(2); null when the path is not a link (or on Windows, where links in a Linux root are not expected).</summary>
+        private static string? ReadLink(string path)
+        {
+            if (RuntimeInformation.IsOSPlatform(OSPlatform.Windows))
+            {
+                return null;
+            }
+            var buffer = new byte[4096];
+            byte[] name = Encoding.UTF8.GetBytes(path + "\0");
+            long n = NativeReadLink(name, buffer, (UIntPtr)buffer.Length);
+            return n < 0 ? null : Encoding.UTF8.GetString(buffer, 0, (int)n);
+        }
+
+        [DllImport("libc", EntryPoint = "readlink", SetLastError = true)]
+        private static extern long NativeReadLink(byte[] nulTerminatedPath, byte[] buffer, UIntPtr size);
+    }
+}
