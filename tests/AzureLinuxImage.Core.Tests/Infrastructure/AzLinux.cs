@@ -1,7 +1,7 @@
 namespace AzureLinuxImage.Tests.Infrastructure
 {
     /// <summary>Runs the real azlinux CLI in a child process.</summary>
-    public static class Cli
+    public static class AzLinux
     {
         public static ToolResult Run(params string[] args)
         {
