@@ -31,7 +31,7 @@ namespace AzureLinuxImage.Disks.Vhdx
         private readonly VhdxFileView file;
         private readonly long tableOffset;
         private readonly long virtualSize;
-        private readonly IReadOnlyList<ByteRange> reserved;
+        private readonly ByteRange[] reserved;
         private readonly byte[][] pages = new byte[CachedPages][];
         private readonly long[] pageNumbers = { -1, -1, -1, -1 };
         private int nextSlot;
@@ -41,7 +41,7 @@ namespace AzureLinuxImage.Disks.Vhdx
             this.file = file;
             tableOffset = region.FileOffset;
             virtualSize = metadata.VirtualDiskSize;
-            this.reserved = reserved;
+            this.reserved = new List<ByteRange>(reserved).ToArray();
             BlockSize = metadata.BlockSize;
             ChunkRatio = metadata.ChunkRatio;
             Differencing = metadata.HasParent;
