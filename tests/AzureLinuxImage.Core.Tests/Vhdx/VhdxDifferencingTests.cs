@@ -177,6 +177,50 @@ namespace AzureLinuxImage.Tests.Vhdx
             Assert.Contains("loops", e.Message, StringComparison.Ordinal);
         }
 
+        [Fact]
+        public void Chain_with_4096_byte_sectors_uses_one_bitmap_bit_per_4_kib()
+        {
+            using var dir = new TempDirectory();
+            (string parent, byte[] expected) = MakeParent(dir);
+            var layout = VhdxTestFiles.ReadLayout(parent);
+            VhdxTestFiles.WriteAt(parent, layout.Items[VhdxTestFiles.LogicalSectorSize].Offset, BitConverter.GetBytes(4096));
+            var child = new VhdxBuilder
+            {
+                VirtualSize = Size,
+                LogicalSectorSize = 4096,
+                Locator = new Dictionary<string, string> { ["parent_linkage"] = layout.DataWriteGuid.ToString("B"), ["relative_path"] = "parent.vhdx" },
+            };
+            var rng = new Random(12);
+            foreach (long sector in new long[] { 0, 5, 255, 256, 300, 3000, (Size / 4096) - 1 })
+            {
+                var data = new byte[4096];
+                rng.NextBytes(data);
+                child.Write(sector, data);
+                Array.Copy(data, 0, expected, sector * 4096, data.Length);
+            }
+            child.Save(dir.File("child.vhdx"));
+            File.WriteAllBytes(dir.File("expected.raw"), expected);
+            using DiskImage image = DiskImage.Open(dir.File("child.vhdx"));
+            Assert.Equal(4096, image.LogicalSectorSize);
+            VhdxQemuRoundTripTests.AssertSameContent(dir.File("expected.raw"), image);
+        }
+
+        [Fact]
+        public void Parent_with_another_sector_size_is_refused()
+        {
+            using var dir = new TempDirectory();
+            (string parent, _) = MakeParent(dir);
+            var child = new VhdxBuilder
+            {
+                VirtualSize = Size,
+                LogicalSectorSize = 4096,
+                Locator = new Dictionary<string, string> { ["parent_linkage"] = VhdxTestFiles.ReadLayout(parent).DataWriteGuid.ToString("B"), ["relative_path"] = "parent.vhdx" },
+            };
+            child.Save(dir.File("child.vhdx"));
+            var e = Assert.Throws<InvalidImageException>(() => DiskImage.Open(dir.File("child.vhdx")).Dispose());
+            Assert.Contains("logical sectors", e.Message, StringComparison.Ordinal);
+        }
+
         private static (string Path, byte[] Content) MakeParent(TempDirectory dir)
         {
             string raw = dir.File("parent.raw"), vhdx = dir.File("parent.vhdx");
