@@ -19,7 +19,7 @@ namespace AzureLinuxImage.Operations
         public string Root { get; init; } = "/";
     }
 
-    /// <summary>Options of <see cref="SendWireServerReadyOperation"/>.</summary>
+    /// <summary>Options of Send-WireServerReady.</summary>
     public sealed class WireServerReadyOptions : WireServerOptions
     {
         /// <summary>Ready (default) or NotReady.</summary>
@@ -42,7 +42,7 @@ namespace AzureLinuxImage.Operations
         public string KvpPoolPath { get; init; } = KvpPool.DefaultPoolPath;
     }
 
-    /// <summary>Options of <see cref="GetInstanceMetadataOperation"/>.</summary>
+    /// <summary>Options of Get-AzureInstanceMetadata.</summary>
     public sealed class InstanceMetadataOptions
     {
         /// <summary>A value path such as compute/osProfile/computerName; null: the whole document.</summary>
@@ -53,30 +53,5 @@ namespace AzureLinuxImage.Operations
         public string? Endpoint { get; init; }
         /// <summary>Retry policy; null: <see cref="RetryPolicy.ImdsDefault"/>.</summary>
         public RetryPolicy? Policy { get; init; }
-    }
-
-    /// <summary>
-    /// How an operation talks back to its host (a cmdlet or the CLI): verbose lines, and permission for
-    /// each change it is about to make (ShouldProcess). Both may be called from any thread; the cmdlet
-    /// collects verbose lines and writes them on the pipeline thread.
-    /// </summary>
-    public interface IProvisioningHost
-    {
-        /// <summary>A verbose milestone.</summary>
-        void Verbose(string message);
-        /// <summary>True when <paramref name="action"/> on <paramref name="target"/> may go ahead (false under -WhatIf).</summary>
-        bool ShouldProcess(string target, string action);
-    }
-
-    /// <summary>A host that allows everything and discards verbose lines.</summary>
-    public sealed class SilentProvisioningHost : IProvisioningHost
-    {
-        /// <inheritdoc />
-        public void Verbose(string message)
-        {
-        }
-
-        /// <inheritdoc />
-        public bool ShouldProcess(string target, string action) => true;
     }
 }

@@ -3,7 +3,6 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
 using System.Threading;
-using System.Threading.Tasks;
 using AzureLinuxImage.Errors;
 using AzureLinuxImage.Provisioning;
 
@@ -14,24 +13,18 @@ namespace AzureLinuxImage.Operations
     /// hostname), optionally writes the KVP PROVISIONING_REPORT, fetches the goal state and posts the
     /// health report with its Incarnation echoed, refetching on a stale goal state.
     /// </summary>
-    public sealed class SendWireServerReadyOperation
+    internal static class SendWireServerReady
     {
-        private readonly WireServerReadyOptions _options;
-        private readonly IProvisioningHost _host;
-
-        /// <summary>Creates the operation.</summary>
-        public SendWireServerReadyOperation(WireServerReadyOptions options, IProvisioningHost? host = null)
+        /// <summary>
+        /// Runs the operation; throws when the report could not be delivered or was refused. Context calls
+        /// happen on the caller's thread; the HTTP work is awaited without a captured context.
+        /// </summary>
+        public static WireServerReadyResult Run(WireServerReadyOptions options, IOperationContext context)
         {
-            _options = options;
-            _host = host ?? new SilentProvisioningHost();
-        }
-
-        /// <summary>Runs the operation; throws when the report could not be delivered or was refused.</summary>
-        public async Task<WireServerReadyResult> RunAsync(CancellationToken cancellationToken)
-        {
-            HealthState state = _options.State;
-            ProvisioningSubStatus? subStatus = _options.SubStatus;
-            string? description = string.IsNullOrEmpty(_options.Description) ? null : _options.Description;
+            CancellationToken cancellationToken = context.Cancellation;
+            HealthState state = options.State;
+            ProvisioningSubStatus? subStatus = options.SubStatus;
+            string? description = string.IsNullOrEmpty(options.Description) ? null : options.Description;
             if (state == HealthState.Ready && (subStatus != null || description != null))
             {
                 throw new AzureLinuxImageException("InvalidHealthReport", ErrorKind.InvalidArgument,
@@ -41,21 +34,21 @@ namespace AzureLinuxImage.Operations
             {
                 subStatus = ProvisioningSubStatus.ProvisioningFailed;
             }
-            string agentName = WireServerClient.ValidateAgentName(_options.AgentName);
+            string agentName = WireServerClient.ValidateAgentName(options.AgentName);
 
-            ResolvedEndpoint endpoint = WireServerEndpoint.Resolve(_options.Endpoint, _options.Root);
-            _host.Verbose($"Wire server: {endpoint.Uri} ({endpoint.Source}{(endpoint.LeaseFile != null ? ", " + endpoint.LeaseFile : string.Empty)}).");
-            RetryPolicy policy = _options.Policy ?? RetryPolicy.WireServerDefault;
+            ResolvedEndpoint endpoint = WireServerEndpoint.Resolve(options.Endpoint, options.Root);
+            context.Verbose($"Wire server: {endpoint.Uri} ({endpoint.Source}{(endpoint.LeaseFile != null ? ", " + endpoint.LeaseFile : string.Empty)}).");
+            RetryPolicy policy = options.Policy ?? RetryPolicy.WireServerDefault;
             var session = new RetrySession(policy, cancellationToken);
             var warnings = new List<string>();
             using var http = ProvisioningHttpClient.Create();
 
             // IMDS first: a pre-provisioned VM must not be claimed Ready, and the hostname comes from it.
             ImdsDocument? imds = null;
-            bool checkPps = state == HealthState.Ready && _options.CheckPreprovisioning;
-            if (checkPps || _options.SetHostname)
+            bool checkPps = state == HealthState.Ready && options.CheckPreprovisioning;
+            if (checkPps || options.SetHostname)
             {
-                imds = await ReadImdsAsync(http, policy, warnings, cancellationToken).ConfigureAwait(false);
+                imds = ReadImds(options, context, http, policy, warnings);
             }
             string? ppsType = imds?.PreprovisioningType;
             if (checkPps && ppsType != null && !string.Equals(ppsType, "None", StringComparison.OrdinalIgnoreCase))
@@ -67,78 +60,78 @@ namespace AzureLinuxImage.Operations
             }
             if (checkPps && imds != null && ppsType == null)
             {
-                warnings.Add("IMDS did not return the extended document (ppsType unknown): pre-provisioning could not be ruled out.");
+                Warn(context, warnings, "IMDS did not return the extended document (ppsType unknown): pre-provisioning could not be ruled out.");
             }
 
             string? hostname = null, hostnameNote = null;
-            if (_options.SetHostname)
+            if (options.SetHostname)
             {
                 string? name = imds?.ComputerName;
                 if (name == null)
                 {
-                    warnings.Add("No hostname was set: IMDS gave neither compute/osProfile/computerName nor compute/name.");
+                    Warn(context, warnings, "No hostname was set: IMDS gave neither compute/osProfile/computerName nor compute/name.");
                 }
-                else if (_host.ShouldProcess(Path.Combine(_options.Root, "etc", "hostname"), $"Set the hostname to '{name}'"))
+                else if (context.ShouldProcess(Path.Combine(options.Root, "etc", "hostname"), $"Set the hostname to '{name}'"))
                 {
                     try
                     {
-                        HostnameOutcome outcome = HostnameSetter.Apply(name, _options.Root, _options.ApplyHostname, TimeSpan.FromSeconds(30));
+                        HostnameOutcome outcome = HostnameSetter.Apply(name, options.Root, options.ApplyHostname, TimeSpan.FromSeconds(30));
                         hostname = outcome.Hostname;
                         hostnameNote = outcome.Note;
-                        _host.Verbose($"Hostname '{hostname}' written to {outcome.HostnameFile}{(outcome.CommandRun != null ? "; ran " + outcome.CommandRun : string.Empty)}. {outcome.Note}");
+                        context.Verbose($"Hostname '{hostname}' written to {outcome.HostnameFile}{(outcome.CommandRun != null ? "; ran " + outcome.CommandRun : string.Empty)}. {outcome.Note}");
                     }
                     catch (AzureLinuxImageException e)
                     {
                         // The report must still go out, or Azure restarts the VM.
-                        warnings.Add($"The hostname was not set: {e.Message}");
+                        Warn(context, warnings, $"The hostname was not set: {e.Message}");
                     }
                 }
             }
 
             var client = new WireServerClient(http, endpoint.Uri, agentName);
-            GoalState goalState = await client.GetGoalStateAsync(session).ConfigureAwait(false);
-            _host.Verbose($"Goal state: incarnation {goalState.Incarnation}, container {goalState.ContainerId}, instance {goalState.InstanceId}.");
+            GoalState goalState = client.GetGoalStateAsync(session).GetAwaiter().GetResult();
+            context.Verbose($"Goal state: incarnation {goalState.Incarnation}, container {goalState.ContainerId}, instance {goalState.InstanceId}.");
             string body = HealthReport.Build(goalState, state, subStatus, description);
 
             string action = state == HealthState.Ready
                 ? $"Report Ready for instance {goalState.InstanceId} (incarnation {goalState.Incarnation})"
                 : $"Report NotReady/{subStatus} for instance {goalState.InstanceId} (incarnation {goalState.Incarnation})";
-            if (!_host.ShouldProcess(client.HealthUri.ToString(), action))
+            if (!context.ShouldProcess(client.HealthUri.ToString(), action))
             {
                 return Result(endpoint, goalState, state, subStatus, body, sent: false, status: null, session, 1, hostname, hostnameNote, ppsType, false, warnings);
             }
 
-            bool kvpWritten = WriteKvp(agentName, state, subStatus, description, imds, ppsType, warnings, cancellationToken);
-            _host.Verbose($"POST {client.HealthUri}: {body}");
-            HealthPostOutcome posted = await client.ReportHealthAsync(session, goalState, state, subStatus, description).ConfigureAwait(false);
-            _host.Verbose($"Response: {posted.HttpStatus} after {session.Attempts} attempt(s) in {session.Elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s.");
+            bool kvpWritten = WriteKvp(options, context, agentName, state, subStatus, description, imds, ppsType, warnings, cancellationToken);
+            context.Verbose($"POST {client.HealthUri}: {body}");
+            HealthPostOutcome posted = client.ReportHealthAsync(session, goalState, state, subStatus, description).GetAwaiter().GetResult();
+            context.Verbose($"Response: {posted.HttpStatus} after {session.Attempts} attempt(s) in {session.Elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s.");
             return Result(endpoint, posted.GoalState, state, subStatus, posted.Body, sent: true, status: posted.HttpStatus, session,
                 1 + posted.GoalStateFetches, hostname, hostnameNote, ppsType, kvpWritten, warnings);
         }
 
-        private async Task<ImdsDocument?> ReadImdsAsync(System.Net.Http.HttpClient http, RetryPolicy wirePolicy, List<string> warnings, CancellationToken cancellationToken)
+        private static ImdsDocument? ReadImds(WireServerReadyOptions options, IOperationContext context, System.Net.Http.HttpClient http, RetryPolicy wirePolicy, List<string> warnings)
         {
-            RetryPolicy imdsPolicy = _options.ImdsPolicy ?? RetryPolicy.ImdsDefault;
-            if (_options.ImdsPolicy == null && wirePolicy.TotalBudget < imdsPolicy.TotalBudget)
+            RetryPolicy imdsPolicy = options.ImdsPolicy ?? RetryPolicy.ImdsDefault;
+            if (options.ImdsPolicy == null && wirePolicy.TotalBudget < imdsPolicy.TotalBudget)
             {
                 imdsPolicy = imdsPolicy.WithTotalBudget(wirePolicy.TotalBudget);
             }
-            Uri imdsEndpoint = _options.ImdsEndpoint == null ? ImdsClient.Default : WireServerEndpoint.ParseEndpoint(_options.ImdsEndpoint, "ImdsEndpoint");
+            Uri imdsEndpoint = options.ImdsEndpoint == null ? ImdsClient.Default : WireServerEndpoint.ParseEndpoint(options.ImdsEndpoint, "ImdsEndpoint");
             try
             {
-                var imdsSession = new RetrySession(imdsPolicy, cancellationToken);
-                ImdsResponse response = await new ImdsClient(http, imdsEndpoint).GetInstanceAsync(imdsSession, ImdsClient.DefaultApiVersion).ConfigureAwait(false);
-                _host.Verbose($"IMDS answered {response.RequestUri.PathAndQuery}.");
+                var imdsSession = new RetrySession(imdsPolicy, context.Cancellation);
+                ImdsResponse response = new ImdsClient(http, imdsEndpoint).GetInstanceAsync(imdsSession, ImdsClient.DefaultApiVersion).GetAwaiter().GetResult();
+                context.Verbose($"IMDS answered {response.RequestUri.PathAndQuery}.");
                 return ImdsDocument.Parse(response.Content);
             }
             catch (AzureLinuxImageException e)
             {
-                warnings.Add($"IMDS was not usable, so pre-provisioning was not checked and no hostname was set: {e.Message}");
+                Warn(context, warnings, $"IMDS was not usable, so pre-provisioning was not checked and no hostname was set: {e.Message}");
                 return null;
             }
         }
 
-        private bool WriteKvp(string agentName, HealthState state, ProvisioningSubStatus? subStatus, string? description,
+        private static bool WriteKvp(WireServerReadyOptions options, IOperationContext context, string agentName, HealthState state, ProvisioningSubStatus? subStatus, string? description,
             ImdsDocument? imds, string? ppsType, List<string> warnings, CancellationToken cancellationToken)
         {
             // Only final outcomes are worth a record; "still provisioning" is not one.
@@ -146,7 +139,7 @@ namespace AzureLinuxImage.Operations
             {
                 return false;
             }
-            string pool = Path.Combine(_options.Root, _options.KvpPoolPath.TrimStart('/'));
+            string pool = Path.Combine(options.Root, options.KvpPoolPath.TrimStart('/'));
             if (!File.Exists(pool))
             {
                 return false;
@@ -157,14 +150,20 @@ namespace AzureLinuxImage.Operations
             try
             {
                 KvpPool.Append(pool, KvpPool.ProvisioningReportKey, value, cancellationToken);
-                _host.Verbose($"KVP {KvpPool.ProvisioningReportKey} appended to {pool}: {value}");
+                context.Verbose($"KVP {KvpPool.ProvisioningReportKey} appended to {pool}: {value}");
                 return true;
             }
             catch (Exception e) when (e is AzureLinuxImageException || e is IOException || e is UnauthorizedAccessException)
             {
-                warnings.Add($"The KVP record was not written to {pool}: {e.Message}");
+                Warn(context, warnings, $"The KVP record was not written to {pool}: {e.Message}");
                 return false;
             }
+        }
+
+        private static void Warn(IOperationContext context, List<string> warnings, string message)
+        {
+            warnings.Add(message);
+            context.Warning(message);
         }
 
         /// <summary>'|' separates the fields of a KVP report value; control characters have no place in it.</summary>
