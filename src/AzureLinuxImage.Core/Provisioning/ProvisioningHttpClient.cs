@@ -12,9 +12,11 @@ namespace AzureLinuxImage.Provisioning
     /// </summary>
     internal static class ProvisioningHttpClient
     {
-        public static HttpClient Create()
-        {
-            var handler = new HttpClientHandler
+        public static HttpClient Create() =>
+            new HttpClient(CreateHandler(), disposeHandler: true) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
+
+        internal static HttpClientHandler CreateHandler() =>
+            new HttpClientHandler
             {
                 UseProxy = false,
                 Proxy = null,
@@ -22,7 +24,5 @@ namespace AzureLinuxImage.Provisioning
                 UseCookies = false,
                 AutomaticDecompression = DecompressionMethods.None,
             };
-            return new HttpClient(handler, disposeHandler: true) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
-        }
     }
 }

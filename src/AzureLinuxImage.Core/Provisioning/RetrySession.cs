@@ -54,6 +54,7 @@ namespace AzureLinuxImage.Provisioning
     {
         private readonly Stopwatch _clock = Stopwatch.StartNew();
         private int _consecutiveFailures;
+        private string? _lastProblem;
 
         public RetrySession(RetryPolicy policy, CancellationToken cancellationToken)
         {
@@ -74,7 +75,8 @@ namespace AzureLinuxImage.Provisioning
             TimeSpan remaining = Remaining;
             if (remaining <= TimeSpan.Zero)
             {
-                return HttpAttempt.Failed("the budget was used up before the request");
+                // Nothing left to try with: report the last real problem, not the empty budget.
+                return HttpAttempt.Failed(_lastProblem ?? "the budget was used up before the first request");
             }
             TimeSpan timeout = Policy.RequestTimeout < remaining ? Policy.RequestTimeout : remaining;
             Attempts++;
@@ -118,6 +120,7 @@ namespace AzureLinuxImage.Provisioning
         /// </summary>
         public async Task PauseAsync(bool throttled, string errorId, string target, string lastProblem)
         {
+            _lastProblem = lastProblem;
             _consecutiveFailures++;
             TimeSpan delay = Policy.DelayAfter(_consecutiveFailures, throttled);
             if (Remaining <= delay)

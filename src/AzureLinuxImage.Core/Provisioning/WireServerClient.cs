@@ -43,6 +43,8 @@ namespace AzureLinuxImage.Provisioning
         public async Task<GoalState> GetGoalStateAsync(RetrySession session)
         {
             int malformed = 0;
+            // Once the fabric has answered without a RoleInstance, running out of time means "not ready yet".
+            string unreachable = "WireServerUnreachable";
             while (true)
             {
                 HttpAttempt attempt = await session.SendAsync(_http, () =>
@@ -54,7 +56,7 @@ namespace AzureLinuxImage.Provisioning
 
                 if (attempt.Status == null)
                 {
-                    await session.PauseAsync(false, "WireServerUnreachable", Target, attempt.Problem!).ConfigureAwait(false);
+                    await session.PauseAsync(false, unreachable, Target, attempt.Problem!).ConfigureAwait(false);
                     continue;
                 }
                 int status = attempt.Status.Value;
@@ -73,11 +75,12 @@ namespace AzureLinuxImage.Provisioning
                         {
                             throw;
                         }
-                        await session.PauseAsync(false, "WireServerUnreachable", Target, e.Message).ConfigureAwait(false);
+                        await session.PauseAsync(false, unreachable, Target, e.Message).ConfigureAwait(false);
                         continue;
                     }
                     if (!goalState.HasRoleInstance)
                     {
+                        unreachable = "GoalStateNotReady";
                         await session.PauseAsync(false, "GoalStateNotReady", Target, "the goal state has no RoleInstance yet").ConfigureAwait(false);
                         continue;
                     }
@@ -86,7 +89,7 @@ namespace AzureLinuxImage.Provisioning
                 }
                 if (IsRetryable(status))
                 {
-                    await session.PauseAsync(IsThrottling(status), "WireServerUnreachable", Target, Describe(attempt)).ConfigureAwait(false);
+                    await session.PauseAsync(IsThrottling(status), unreachable, Target, Describe(attempt)).ConfigureAwait(false);
                     continue;
                 }
                 throw Rejected("the goal state request", attempt);

@@ -7,7 +7,6 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Threading;
-using System.Threading.Tasks;
 
 namespace AzureLinuxImage.Tests.Provisioning
 {
@@ -61,7 +60,7 @@ namespace AzureLinuxImage.Tests.Provisioning
         private readonly Dictionary<string, Func<RecordedRequest, Reply>> _handlers = new Dictionary<string, Func<RecordedRequest, Reply>>(StringComparer.Ordinal);
         private readonly CancellationTokenSource _stop = new CancellationTokenSource();
         private readonly Stopwatch _clock = Stopwatch.StartNew();
-        private readonly Task _acceptLoop;
+        private readonly Thread _acceptLoop;
         private TcpListener? _listener;
 
         public LocalFabric(TimeSpan? startAfter = null)
@@ -79,7 +78,8 @@ namespace AzureLinuxImage.Tests.Provisioning
             {
                 probe.Stop();
             }
-            _acceptLoop = Task.Run(() => AcceptLoopAsync(startAfter ?? TimeSpan.Zero));
+            _acceptLoop = new Thread(() => AcceptLoop(startAfter ?? TimeSpan.Zero)) { IsBackground = true, Name = "LocalFabric accept" };
+            _acceptLoop.Start();
         }
 
         public int Port { get; }
@@ -117,13 +117,18 @@ namespace AzureLinuxImage.Tests.Provisioning
             return this;
         }
 
-        private async Task AcceptLoopAsync(TimeSpan startAfter)
+        // Dedicated threads and blocking I/O: the server keeps its timing even when the thread pool is
+        // busy with the client under test (tests block on it) and with parallel test classes.
+        private void AcceptLoop(TimeSpan startAfter)
         {
             try
             {
                 if (_listener == null)
                 {
-                    await Task.Delay(startAfter, _stop.Token).ConfigureAwait(false);
+                    if (_stop.Token.WaitHandle.WaitOne(startAfter))
+                    {
+                        return;
+                    }
                     var listener = new TcpListener(IPAddress.Loopback, Port);
                     listener.Start();
                     lock (_gate)
@@ -134,29 +139,24 @@ namespace AzureLinuxImage.Tests.Provisioning
                 }
                 while (!_stop.IsCancellationRequested)
                 {
-                    TcpClient client = await _listener!.AcceptTcpClientAsync(_stop.Token).ConfigureAwait(false);
-                    _ = Task.Run(() => ServeAsync(client));
+                    TcpClient client = _listener!.AcceptTcpClient();
+                    new Thread(() => Serve(client)) { IsBackground = true, Name = "LocalFabric connection" }.Start();
                 }
             }
-            catch (OperationCanceledException)
-            {
-            }
-            catch (ObjectDisposedException)
-            {
-            }
-            catch (SocketException)
+            catch (Exception e) when (e is ObjectDisposedException || e is SocketException || e is InvalidOperationException)
             {
             }
         }
 
-        private async Task ServeAsync(TcpClient client)
+        private void Serve(TcpClient client)
         {
             using (client)
             {
                 try
                 {
+                    client.ReceiveTimeout = 10000;
                     NetworkStream stream = client.GetStream();
-                    RecordedRequest? request = await ReadRequestAsync(stream).ConfigureAwait(false);
+                    RecordedRequest? request = ReadRequest(stream);
                     if (request == null)
                     {
                         return;
@@ -170,17 +170,17 @@ namespace AzureLinuxImage.Tests.Provisioning
                     switch (reply)
                     {
                         case HangReply:
-                            await Task.Delay(Timeout.Infinite, _stop.Token).ConfigureAwait(false);
+                            _stop.Token.WaitHandle.WaitOne();
                             break;
                         case DropReply:
                             client.Client.LingerState = new LingerOption(true, 0);
                             break;
                         case StatusReply s:
-                            await WriteAsync(stream, s).ConfigureAwait(false);
+                            Write(stream, s);
                             break;
                     }
                 }
-                catch (Exception e) when (e is IOException || e is OperationCanceledException || e is SocketException || e is ObjectDisposedException)
+                catch (Exception e) when (e is IOException || e is SocketException || e is ObjectDisposedException)
                 {
                 }
             }
@@ -200,18 +200,17 @@ namespace AzureLinuxImage.Tests.Provisioning
             return Reply.Status(404, "no route " + key, "text/plain");
         }
 
-        private async Task<RecordedRequest?> ReadRequestAsync(NetworkStream stream)
+        private RecordedRequest? ReadRequest(NetworkStream stream)
         {
             var head = new List<byte>();
-            var one = new byte[1];
             while (!EndsWithBlankLine(head))
             {
-                int n = await stream.ReadAsync(one, 0, 1, _stop.Token).ConfigureAwait(false);
-                if (n == 0 || head.Count > 64 * 1024)
+                int b = stream.ReadByte();
+                if (b < 0 || head.Count > 64 * 1024)
                 {
                     return null;
                 }
-                head.Add(one[0]);
+                head.Add((byte)b);
             }
             string[] lines = Encoding.ASCII.GetString(head.ToArray()).Split("\r\n");
             string[] requestLine = lines[0].Split(' ');
@@ -226,7 +225,7 @@ namespace AzureLinuxImage.Tests.Provisioning
             int read = 0;
             while (read < length)
             {
-                int n = await stream.ReadAsync(body, read, length - read, _stop.Token).ConfigureAwait(false);
+                int n = stream.Read(body, read, length - read);
                 if (n == 0)
                 {
                     return null;
@@ -239,22 +238,25 @@ namespace AzureLinuxImage.Tests.Provisioning
         private static bool EndsWithBlankLine(List<byte> b) =>
             b.Count >= 4 && b[b.Count - 4] == '\r' && b[b.Count - 3] == '\n' && b[b.Count - 2] == '\r' && b[b.Count - 1] == '\n';
 
-        private async Task WriteAsync(NetworkStream stream, StatusReply reply)
+        private void Write(NetworkStream stream, StatusReply reply)
         {
             byte[] body = Encoding.UTF8.GetBytes(reply.Body);
             string head = $"HTTP/1.1 {reply.Code} {Reason(reply.Code)}\r\nContent-Type: {reply.ContentType}\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n";
             byte[] headBytes = Encoding.ASCII.GetBytes(head);
-            await stream.WriteAsync(headBytes, 0, headBytes.Length, _stop.Token).ConfigureAwait(false);
+            stream.Write(headBytes, 0, headBytes.Length);
             if (reply.Chunk <= 0)
             {
-                await stream.WriteAsync(body, 0, body.Length, _stop.Token).ConfigureAwait(false);
+                stream.Write(body, 0, body.Length);
                 return;
             }
             for (int offset = 0; offset < body.Length; offset += reply.Chunk)
             {
-                await Task.Delay(reply.Interval, _stop.Token).ConfigureAwait(false);
-                await stream.WriteAsync(body, offset, Math.Min(reply.Chunk, body.Length - offset), _stop.Token).ConfigureAwait(false);
-                await stream.FlushAsync(_stop.Token).ConfigureAwait(false);
+                if (_stop.Token.WaitHandle.WaitOne(reply.Interval))
+                {
+                    return;
+                }
+                stream.Write(body, offset, Math.Min(reply.Chunk, body.Length - offset));
+                stream.Flush();
             }
         }
 
@@ -280,14 +282,7 @@ namespace AzureLinuxImage.Tests.Provisioning
             {
                 _listener?.Stop();
             }
-            try
-            {
-                _acceptLoop.Wait(TimeSpan.FromSeconds(5));
-            }
-            catch (AggregateException)
-            {
-            }
-            _stop.Dispose();
+            _acceptLoop.Join(TimeSpan.FromSeconds(5));
         }
     }
 }

@@ -43,8 +43,11 @@ namespace AzureLinuxImage.Tests.Provisioning
             $"<Health><GoalStateIncarnation>{incarnation}</GoalStateIncarnation><Container><ContainerId>{containerId}</ContainerId>" +
             $"<RoleInstanceList><Role><InstanceId>{instanceId}</InstanceId><Health><State>Ready</State></Health></Role></RoleInstanceList></Container></Health>";
 
-        /// <summary>Short timings: tests wait milliseconds where the agents wait seconds.</summary>
-        public static RetryPolicy Fast(double requestTimeout = 1, double budget = 5, double backoff = 0.05, double throttle = 0.02) =>
+        /// <summary>
+        /// Short pauses: tests wait milliseconds where the agents wait seconds. The request timeout and
+        /// budget stay generous unless a test is about them: the CI machine may be heavily loaded.
+        /// </summary>
+        public static RetryPolicy Fast(double requestTimeout = 5, double budget = 20, double backoff = 0.05, double throttle = 0.02) =>
             new RetryPolicy(TimeSpan.FromSeconds(requestTimeout), TimeSpan.FromSeconds(budget), new[] { TimeSpan.FromSeconds(backoff) }, TimeSpan.FromSeconds(throttle));
     }
 
