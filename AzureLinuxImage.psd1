@@ -12,8 +12,11 @@
     FormatsToProcess     = @('AzureLinuxImage.format.ps1xml')
     CmdletsToExport      = @(
         'ConvertTo-FixedVhd'
+        'Get-AzureInstanceMetadata'
         'Get-DiskImageInfo'
+        'Get-WireServerGoalState'
         'Resize-VhdAligned'
+        'Send-WireServerReady'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -22,6 +22,9 @@ namespace AzureLinuxImage.Cli
             InfoVerb.Create(),
             ConvertVerb.Create(),
             ResizeVerb.Create(),
+            GoalStateVerb.Create(),
+            ReadyVerb.Create(),
+            ImdsVerb.Create(),
         };
     }
 }
