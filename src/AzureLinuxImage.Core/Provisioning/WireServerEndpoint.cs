@@ -178,8 +178,8 @@ namespace AzureLinuxImage.Provisioning
         }
 
         /// <summary>
-        /// systemd-networkd: the environment-style lease (<c>OPTION_245=A83F8110</c>, hex) written by
-        /// systemd before v258, or the JSON lease of newer versions (<c>"Private_Options": [{"Option":245,"Data":"a83f8110"}]</c>).
+        /// systemd-networkd: the environment-style lease (<c>OPTION_245=A83F8110</c>, hex) of most
+        /// systemd versions, or the JSON lease of the newest ones (<c>"Private_Options": [{"Option":245,"Data":"a83f8110"}]</c>).
         /// </summary>
         public static IPAddress? FromNetworkd(string text)
         {
