@@ -22,8 +22,9 @@ namespace AzureLinuxImage.Provisioning
         private static readonly TimeSpan LockWait = TimeSpan.FromSeconds(5);
 
         /// <summary>
-        /// Appends one record. On Linux .NET takes flock(LOCK_EX) for FileShare.None, the lock the agents
-        /// and hv_kvp_daemon's readers honour; a busy pool is retried for a few seconds.
+        /// Appends one record. On Linux .NET takes flock(LOCK_EX | LOCK_NB) for FileShare.None, the lock
+        /// cloud-init takes on this file (PROTOCOL.md: "appended under flock"); a busy pool is retried for
+        /// a few seconds, never waited for without end.
         /// </summary>
         public static void Append(string poolPath, string key, string value, CancellationToken cancellationToken)
         {

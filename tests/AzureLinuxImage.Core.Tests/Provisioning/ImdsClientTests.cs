@@ -152,6 +152,8 @@ namespace AzureLinuxImage.Tests.Provisioning
 
             Assert.Equal("InvalidInstanceMetadata", Assert.Throws<AzureLinuxImageException>(() => ImdsDocument.Parse("[1,2]")).ErrorId);
             Assert.Equal("InvalidInstanceMetadata", Assert.Throws<AzureLinuxImageException>(() => ImdsDocument.Parse("{\"compute\":")).ErrorId);
+            string deep = string.Concat(Enumerable.Repeat("{\"a\":", 100)) + "1" + new string('}', 100);
+            Assert.Equal("InvalidInstanceMetadata", Assert.Throws<AzureLinuxImageException>(() => ImdsDocument.Parse(deep)).ErrorId);
         }
 
         [Fact]
