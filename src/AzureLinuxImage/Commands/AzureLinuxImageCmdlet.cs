@@ -94,7 +94,12 @@ namespace AzureLinuxImage.Commands
                     }
                     Collection<string> matches = GetResolvedProviderPathFromPSPath(p, out ProviderInfo wildcardProvider);
                     RequireFileSystem(wildcardProvider, p);
-                    if (matches.Count == 0)
+                    if (matches.Count == 0 && System.IO.File.Exists(p))
+                    {
+                        // A result object's Path (a literal file name with '[' in it) piped into -Path.
+                        result.Add(System.IO.Path.GetFullPath(p));
+                    }
+                    else if (matches.Count == 0)
                     {
                         WriteError(new ErrorRecord(new System.IO.FileNotFoundException($"No file matches '{p}'."), "PathNotFound", ErrorCategory.ObjectNotFound, p));
                     }
