@@ -94,10 +94,11 @@ namespace AzureLinuxImage.Commands
                     }
                     Collection<string> matches = GetResolvedProviderPathFromPSPath(p, out ProviderInfo wildcardProvider);
                     RequireFileSystem(wildcardProvider, p);
-                    if (matches.Count == 0 && System.IO.File.Exists(p))
+                    string literalPath = SessionState.Path.GetUnresolvedProviderPathFromPSPath(p);
+                    if (matches.Count == 0 && System.IO.File.Exists(literalPath))
                     {
                         // A result object's Path (a literal file name with '[' in it) piped into -Path.
-                        result.Add(System.IO.Path.GetFullPath(p));
+                        result.Add(literalPath);
                     }
                     else if (matches.Count == 0)
                     {
