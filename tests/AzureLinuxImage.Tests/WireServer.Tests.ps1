@@ -1,8 +1,10 @@
+#Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.0' }
 # Pester 5: the provisioning cmdlets as PowerShell users meet them. Run by build.ps1 where pwsh and
 # Pester exist (AZURELINUXIMAGE_MODULE points at the laid-out module). No test touches 168.63.129.16
 # or 169.254.169.254: every call names a local endpoint where nothing listens.
 BeforeAll {
-    Import-Module $env:AZURELINUXIMAGE_MODULE -Force
+    $modulePath = if ($env:AZURELINUXIMAGE_MODULE) { $env:AZURELINUXIMAGE_MODULE } else { Join-Path $PSScriptRoot '../../out/AzureLinuxImage/AzureLinuxImage.psd1' }
+    Import-Module $modulePath -Force
     # A free local port with nothing behind it: connections are refused at once.
     $probe = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
     $probe.Start(); $script:deadPort = $probe.LocalEndpoint.Port; $probe.Stop()
