@@ -8,7 +8,8 @@ namespace AzureLinuxImage.IO
     /// Replaces a small file so that a reader (or a crash) sees either the old bytes or the new ones, never a
     /// mix: the new content goes to a temporary file in the same folder, is flushed to disk (fsync), gets the
     /// original's mode and owner, and is renamed over the original; the folder is then synced. A temporary
-    /// file left by an earlier run that died before its rename is deleted by the next write.
+    /// file left by an earlier run that died before its rename is deleted by the next write. For editing an
+    /// existing small file in place (configuration files); <see cref="AtomicOutputFile"/> is for new, large outputs.
     /// </summary>
     internal sealed class AtomicFileWriter
     {

@@ -12,7 +12,7 @@ namespace AzureLinuxImage.Tests.Waagent
         public void Debian12_file_reports_set_and_defaulted_options_with_line_numbers()
         {
             byte[] bytes = WaagentFixtures.Bytes(WaagentFixtures.Debian12);
-            WaagentConfigInfo info = GetWaagentConfigOperation.FromFile(WaagentFixtures.Path(WaagentFixtures.Debian12));
+            WaagentConfigInfo info = GetWaagentConfig.FromFile(WaagentFixtures.Path(WaagentFixtures.Debian12));
 
             WaagentSetting agent = info.Settings.Single(s => s.Key == "Provisioning.Agent");
             Assert.True(agent.IsSet);
@@ -76,7 +76,7 @@ namespace AzureLinuxImage.Tests.Waagent
         [Fact]
         public void Hand_written_file_problems_are_flagged_on_their_lines()
         {
-            WaagentConfigInfo info = GetWaagentConfigOperation.FromFile(WaagentFixtures.Path(WaagentFixtures.HandWritten));
+            WaagentConfigInfo info = GetWaagentConfig.FromFile(WaagentFixtures.Path(WaagentFixtures.HandWritten));
 
             WaagentConfigProblem dup = info.Problems.Single(p => p.Code == "DuplicateKey");
             Assert.Equal("ResourceDisk.Filesystem", dup.Key);
@@ -136,7 +136,7 @@ namespace AzureLinuxImage.Tests.Waagent
         [Fact]
         public void Upstream_file_reads_with_its_shipped_values()
         {
-            WaagentConfigInfo info = GetWaagentConfigOperation.FromFile(WaagentFixtures.Path(WaagentFixtures.Upstream));
+            WaagentConfigInfo info = GetWaagentConfig.FromFile(WaagentFixtures.Path(WaagentFixtures.Upstream));
             Assert.Equal("auto", info.ProvisioningAgent);
             Assert.True(info.RegenerateSshHostKeyPair);
             Assert.True(info.DeleteRootPassword);

@@ -33,7 +33,7 @@ namespace AzureLinuxImage.Tests.Waagent
         {
             var options = new SetWaagentConfigOptions { RootPath = root };
             configure(options);
-            var op = new SetWaagentConfigOperation(options);
+            var op = new SetWaagentConfig(options);
             return op.Apply(op.Plan());
         }
 
@@ -46,7 +46,7 @@ namespace AzureLinuxImage.Tests.Waagent
             Assert.True(r.Written);
             Assert.Equal(Path.GetFullPath(root), r.RootPath);
             Assert.StartsWith("--- a/etc/waagent.conf", r.Diff);
-            WaagentConfigInfo info = GetWaagentConfigOperation.FromRoot(root);
+            WaagentConfigInfo info = GetWaagentConfig.FromRoot(root);
             Assert.True(info.MeetsAzureRecommendation);
             Assert.Equal(Path.GetFullPath(root), info.RootPath);
             Assert.Null(info.Path);
@@ -122,7 +122,7 @@ namespace AzureLinuxImage.Tests.Waagent
             Assert.Equal("PathOutsideRoot", e.ErrorId);
             Assert.Equal("ResourceDisk.Format=y\n", File.ReadAllText(Path.Combine(root, "usr/share/waagent/waagent.conf")));
             // Reading goes through the confined view and sees the root's file.
-            Assert.True(GetWaagentConfigOperation.FromRoot(root).ResourceDiskFormat);
+            Assert.True(GetWaagentConfig.FromRoot(root).ResourceDiskFormat);
         }
 
         [Fact]
@@ -130,7 +130,7 @@ namespace AzureLinuxImage.Tests.Waagent
         {
             using var dir = new TempDirectory();
             Directory.CreateDirectory(dir.File("root/etc"));
-            var e = Assert.Throws<AzureLinuxImageException>(() => GetWaagentConfigOperation.FromRoot(dir.File("root")));
+            var e = Assert.Throws<AzureLinuxImageException>(() => GetWaagentConfig.FromRoot(dir.File("root")));
             Assert.Equal("WaagentConfigNotFound", e.ErrorId);
             Assert.Equal(ErrorKind.NotFound, e.Kind);
             var s = Assert.Throws<AzureLinuxImageException>(() => SetRoot(dir.File("root"), o => o.AzureRecommended = true));
@@ -148,7 +148,7 @@ namespace AzureLinuxImage.Tests.Waagent
 
             // Disabled cloud-init no longer conflicts.
             Touch(root, "etc/cloud/cloud-init.disabled");
-            Assert.DoesNotContain(GetWaagentConfigOperation.FromRoot(root).Problems, p => p.Code == "ProvisioningAgentConflict");
+            Assert.DoesNotContain(GetWaagentConfig.FromRoot(root).Problems, p => p.Code == "ProvisioningAgentConflict");
         }
 
         [Fact]
@@ -157,7 +157,7 @@ namespace AzureLinuxImage.Tests.Waagent
             using var dir = new TempDirectory();
             string root = MakeRoot(dir);
             Touch(root, "lib/systemd/system/cloud-init-local.service", "[Unit]\n");
-            WaagentConfigInfo info = GetWaagentConfigOperation.FromRoot(root);
+            WaagentConfigInfo info = GetWaagentConfig.FromRoot(root);
             Assert.DoesNotContain(info.Problems, p => p.Code == "CloudInitNotInstalled");
         }
 
@@ -166,7 +166,7 @@ namespace AzureLinuxImage.Tests.Waagent
         {
             using var dir = new TempDirectory();
             string root = MakeRoot(dir);
-            WaagentConfigInfo info = GetWaagentConfigOperation.FromRoot(root);
+            WaagentConfigInfo info = GetWaagentConfig.FromRoot(root);
             WaagentConfigProblem p = info.Problems.Single(x => x.Code == "CloudInitNotInstalled");
             Assert.Equal(WaagentProblemSeverity.Error, p.Severity);
             Assert.Contains("times out", p.Message);
@@ -177,7 +177,7 @@ namespace AzureLinuxImage.Tests.Waagent
         {
             // AZURE-LINUX.md: Debian 12 ships Provisioning.Agent=cloud-init without cloud-init.
             string root = WaagentFixtures.RequireDebianRoot();
-            WaagentConfigInfo info = GetWaagentConfigOperation.FromRoot(root);
+            WaagentConfigInfo info = GetWaagentConfig.FromRoot(root);
             Assert.Equal("cloud-init", info.ProvisioningAgent);
             Assert.Contains(info.Problems, p => p.Code == "CloudInitNotInstalled");
             Assert.False(info.ResourceDiskEnableSwap);
@@ -214,7 +214,7 @@ namespace AzureLinuxImage.Tests.Waagent
             using var dir = new TempDirectory();
             string root = MakeRoot(dir, WaagentFixtures.Upstream);
             using IFileSystem fs = new HostDirectoryFileSystem(root);
-            WaagentConfigInfo info = GetWaagentConfigOperation.FromFileSystem(fs, "disk.vhd");
+            WaagentConfigInfo info = GetWaagentConfig.FromFileSystem(fs, "disk.vhd");
             Assert.Equal("disk.vhd", info.ImagePath);
             Assert.Null(info.Path);
             Assert.Null(info.RootPath);

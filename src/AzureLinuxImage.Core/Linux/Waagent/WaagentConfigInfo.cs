@@ -42,7 +42,7 @@ namespace AzureLinuxImage.Linux.Waagent
         public string Message { get; }
 
         /// <inheritdoc />
-        public override string ToString() => LineNumber.HasValue ? $"{Severity} line {LineNumber}: {Message}" : $"{Severity}: {Message}";
+        public override string ToString() => LineNumber.HasValue ? $"{Severity} {Code} (line {LineNumber}): {Message}" : $"{Severity} {Code}: {Message}";
     }
 
     /// <summary>One option of waagent.conf: set in the file (with its line) or defaulted by the agent.</summary>

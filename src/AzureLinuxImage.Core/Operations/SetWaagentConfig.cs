@@ -56,7 +56,7 @@ namespace AzureLinuxImage.Operations
         public bool AllowUnknownKeys { get; set; }
     }
 
-    /// <summary>A computed change, not yet written: what <see cref="SetWaagentConfigOperation.Apply"/> will do.</summary>
+    /// <summary>A computed change, not yet written: what <see cref="SetWaagentConfig.Apply"/> will do.</summary>
     internal sealed class WaagentConfigPlan
     {
         public WaagentConfigPlan(string targetPath, string? rootPath, byte[] originalBytes, WaagentConfig before, WaagentConfig after, string diff, int changedLines, WaagentConfigInfo afterInfo)
@@ -88,17 +88,48 @@ namespace AzureLinuxImage.Operations
     /// the file's mode and owner. <see cref="Plan"/> computes the change and its diff (for -WhatIf and
     /// --dry-run); <see cref="Apply"/> writes it.
     /// </summary>
-    internal sealed class SetWaagentConfigOperation
+    internal sealed class SetWaagentConfig
     {
         private readonly SetWaagentConfigOptions options;
 
-        public SetWaagentConfigOperation(SetWaagentConfigOptions options)
+        public SetWaagentConfig(SetWaagentConfigOptions options)
         {
             this.options = options;
             if ((options.Path == null) == (options.RootPath == null))
             {
                 throw new AzureLinuxImageException("InvalidTarget", ErrorKind.InvalidArgument, "Give exactly one of a waagent.conf path or a root folder.");
             }
+        }
+
+        /// <summary>
+        /// Plans, reports the file's problems as warnings, asks <see cref="IOperationContext.ShouldProcess"/> with the
+        /// line diff (what -WhatIf shows), and writes. Returns what changed; Written is false when declined.
+        /// </summary>
+        public static WaagentConfigChangeResult Run(SetWaagentConfigOptions options, IOperationContext context)
+        {
+            var operation = new SetWaagentConfig(options);
+            WaagentConfigPlan plan = operation.Plan();
+            foreach (WaagentConfigProblem problem in plan.AfterInfo.Problems)
+            {
+                if (problem.Severity != WaagentProblemSeverity.Information)
+                {
+                    context.Warning($"{plan.TargetPath}: {problem}");
+                }
+            }
+            if (!plan.Changed)
+            {
+                context.Verbose($"{plan.TargetPath} already has the requested values; nothing written.");
+                return Result(plan, written: false);
+            }
+            string action = $"Change {plan.ChangedLines} line(s) of waagent.conf:\n{plan.Diff}";
+            if (!context.ShouldProcess(plan.TargetPath, action))
+            {
+                return Result(plan, written: false);
+            }
+            context.Cancellation.ThrowIfCancellationRequested();
+            WaagentConfigChangeResult result = operation.Apply(plan);
+            context.Verbose($"{plan.TargetPath}: {plan.ChangedLines} line(s) changed, written atomically.");
+            return result;
         }
 
         /// <summary>The writer used by <see cref="Apply"/> (tests reach its crash seam through it).</summary>
@@ -158,7 +189,7 @@ namespace AzureLinuxImage.Operations
                 int changed = WaagentConfigDiff.CountChangedLines(before, after);
                 string diff = changed == 0 ? string.Empty : WaagentConfigDiff.Unified(before, after, label);
                 string? root = options.RootPath == null ? null : System.IO.Path.GetFullPath(options.RootPath);
-                WaagentConfigInfo info = GetWaagentConfigOperation.Analyze(after, view,
+                WaagentConfigInfo info = GetWaagentConfig.Analyze(after, view,
                     root != null ? WaagentConfigLocation.ConfigPathInRoot : target,
                     root == null ? target : null, root, null);
                 return new WaagentConfigPlan(target, root, original, before, after, diff, changed, info);

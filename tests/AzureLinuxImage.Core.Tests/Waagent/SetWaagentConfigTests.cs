@@ -13,13 +13,13 @@ using Xunit;
 namespace AzureLinuxImage.Tests.Waagent
 {
     /// <summary>Set: validation before anything is written, exact edits, atomic writes that keep mode and owner.</summary>
-    public class SetWaagentConfigOperationTests
+    public class SetWaagentConfigTests
     {
         private static WaagentConfigChangeResult Set(string path, Action<SetWaagentConfigOptions> configure, Func<string, bool>? seam = null)
         {
             var options = new SetWaagentConfigOptions { Path = path };
             configure(options);
-            var op = new SetWaagentConfigOperation(options);
+            var op = new SetWaagentConfig(options);
             op.Writer.AfterTemporaryWritten = seam;
             return op.Apply(op.Plan());
         }
@@ -44,7 +44,7 @@ namespace AzureLinuxImage.Tests.Waagent
             Assert.True(r.Written);
             Assert.Equal(4, r.ChangedLineCount);
             Assert.True(r.Config.MeetsAzureRecommendation);
-            Assert.True(GetWaagentConfigOperation.FromFile(path).MeetsAzureRecommendation);
+            Assert.True(GetWaagentConfig.FromFile(path).MeetsAzureRecommendation);
         }
 
         [Fact]
@@ -176,7 +176,7 @@ namespace AzureLinuxImage.Tests.Waagent
             using var dir = new TempDirectory();
             string path = WaagentFixtures.CopyTo(dir, WaagentFixtures.Debian12);
             byte[] before = File.ReadAllBytes(path);
-            var op = new SetWaagentConfigOperation(new SetWaagentConfigOptions { Path = path, AzureRecommended = true });
+            var op = new SetWaagentConfig(new SetWaagentConfigOptions { Path = path, AzureRecommended = true });
             WaagentConfigPlan plan = op.Plan();
             Assert.Equal(before, File.ReadAllBytes(path));
 
@@ -195,7 +195,7 @@ namespace AzureLinuxImage.Tests.Waagent
             string diffTool = ExternalTool.Require("diff", "diffutils");
             using var dir = new TempDirectory();
             string path = WaagentFixtures.CopyTo(dir, WaagentFixtures.HandWritten);
-            var op = new SetWaagentConfigOperation(new SetWaagentConfigOptions { Path = path, SwapSizeMB = 1024 });
+            var op = new SetWaagentConfig(new SetWaagentConfigOptions { Path = path, SwapSizeMB = 1024 });
             WaagentConfigPlan plan = op.Plan();
             string planned = dir.File("planned");
             File.WriteAllBytes(planned, plan.After.ToBytes());
@@ -277,7 +277,7 @@ namespace AzureLinuxImage.Tests.Waagent
         {
             using var dir = new TempDirectory();
             string path = WaagentFixtures.CopyTo(dir, WaagentFixtures.Debian12);
-            var op = new SetWaagentConfigOperation(new SetWaagentConfigOptions { Path = path, AzureRecommended = true });
+            var op = new SetWaagentConfig(new SetWaagentConfigOptions { Path = path, AzureRecommended = true });
             WaagentConfigPlan plan = op.Plan();
             File.AppendAllText(path, "# someone else\n");
             byte[] theirs = File.ReadAllBytes(path);
@@ -289,7 +289,7 @@ namespace AzureLinuxImage.Tests.Waagent
         [Fact]
         public void ImagePath_error_names_the_missing_ext4_write_support()
         {
-            AzureLinuxImageException e = SetWaagentConfigOperation.ImageWriteNotSupported("disk.vhd");
+            AzureLinuxImageException e = SetWaagentConfig.ImageWriteNotSupported("disk.vhd");
             Assert.Equal("ImageWriteNotSupported", e.ErrorId);
             Assert.Equal(ErrorKind.NotSupported, e.Kind);
             Assert.Contains("ext4 write support", e.Message);
