@@ -150,7 +150,8 @@ namespace AzureLinuxImage.Commands
                 {
                     SetWaagentConfigOptions options = Options(target.Key, target.Value);
                     WaagentConfigChangeResult result = SetWaagentConfig.Run(options, Context);
-                    if (PassThru)
+                    // Declined (-WhatIf, -Confirm no): nothing changed, nothing to pass on.
+                    if (PassThru && (result.Written || !result.Changed))
                     {
                         WriteObject(result.Config);
                     }

@@ -194,6 +194,38 @@ namespace AzureLinuxImage.Tests.Waagent
             }
         }
 
+        [Fact]
+        public void Random_bytes_parse_analyse_and_round_trip_without_crashing()
+        {
+            // Hostile input: 300 seeded random byte strings (NULs, invalid UTF-8, lone CRs, '=' and '#').
+            var random = new Random(17);
+            byte[] alphabet = { 0, 0xFF, 0xC3, 0xA9, (byte)'\r', (byte)'\n', (byte)'=', (byte)'#', (byte)' ', (byte)'"', (byte)'y', (byte)'A', (byte)'.', 0xEF, 0xBB, 0xBF };
+            for (int c = 0; c < 300; c++)
+            {
+                var bytes = new byte[random.Next(0, 400)];
+                for (int i = 0; i < bytes.Length; i++)
+                {
+                    bytes[i] = random.Next(3) == 0 ? (byte)random.Next(256) : alphabet[random.Next(alphabet.Length)];
+                }
+                WaagentConfig doc = WaagentConfig.Parse(bytes, "random");
+                Assert.Equal(bytes, doc.ToBytes());
+                WaagentConfigInfo info = WaagentConfigAnalyzer.Analyze(doc, null, "random");
+                Assert.NotNull(info.Settings);
+            }
+        }
+
+        [Fact]
+        public void A_file_too_large_to_be_waagent_conf_is_a_typed_error()
+        {
+            using var dir = new AzureLinuxImage.Tests.Infrastructure.TempDirectory();
+            string path = dir.File("waagent.conf");
+            System.IO.File.WriteAllBytes(path, new byte[WaagentConfig.MaxFileBytes + 1]);
+            var e = Assert.Throws<AzureLinuxImage.Errors.AzureLinuxImageException>(() => AzureLinuxImage.Operations.GetWaagentConfig.FromFile(path));
+            Assert.Equal("WaagentConfigTooLarge", e.ErrorId);
+            var d = Assert.Throws<AzureLinuxImage.Errors.AzureLinuxImageException>(() => AzureLinuxImage.Operations.GetWaagentConfig.FromFile(dir.Path));
+            Assert.Equal("NotAFile", d.ErrorId);
+        }
+
         private static byte[] Strip(byte[] line)
         {
             int n = line.Length;
