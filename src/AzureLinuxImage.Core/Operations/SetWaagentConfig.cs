@@ -174,7 +174,9 @@ namespace AzureLinuxImage.Operations
             }
             else
             {
-                target = System.IO.Path.GetFullPath(options.Path!);
+                // A link given with -Path is followed: its target is edited and the link stays a link.
+                string full = System.IO.Path.GetFullPath(options.Path!);
+                target = UnixFileApi.RealPath(full) ?? full;
             }
             try
             {

@@ -91,6 +91,19 @@ namespace AzureLinuxImage.Tests.Waagent
         }
 
         [Fact]
+        public void A_symlink_given_as_Path_stays_a_link_and_its_target_is_edited()
+        {
+            using var dir = new TempDirectory();
+            string real = WaagentFixtures.CopyTo(dir, WaagentFixtures.Debian12, "real/waagent.conf");
+            string link = dir.File("waagent.conf");
+            File.CreateSymbolicLink(link, real);
+            WaagentConfigChangeResult r = Set(link, o => o.AzureRecommended = true);
+            Assert.Equal(real, new FileInfo(link).LinkTarget);
+            Assert.Equal(real, r.Path);
+            Assert.Contains("ResourceDisk.SwapSizeMB=2048", File.ReadAllText(real));
+        }
+
+        [Fact]
         public void Nothing_to_change_writes_nothing()
         {
             using var dir = new TempDirectory();
