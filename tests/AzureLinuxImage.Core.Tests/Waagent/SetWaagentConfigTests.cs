@@ -216,6 +216,30 @@ namespace AzureLinuxImage.Tests.Waagent
             Assert.Equal(Hunks(real.StdOut), Hunks(plan.Diff));
         }
 
+        [Theory]
+        [InlineData(WaagentFixtures.Debian12, "Provisioning.Agent=auto|OS.EnableFirewall=y|HttpProxy.Host=proxy")]
+        [InlineData(WaagentFixtures.Upstream, "Extensions.Enabled=n|CGroups.Excluded=-|Zz.New=1")]
+        [InlineData(WaagentFixtures.Upstream, "Logs.Console=n|Provisioning.PasswordCryptId=5|Provisioning.Agent=-")]
+        [InlineData(WaagentFixtures.HandWritten, "Provisioning.Agent=auto|Provisioning.Enabled=-|ResourceDisk.Filesystem=-|Logs.Verbose=n")]
+        public void Diffs_of_scattered_edits_insertions_and_removals_match_diff_u(string fixture, string edits)
+        {
+            string diffTool = ExternalTool.Require("diff", "diffutils");
+            using var dir = new TempDirectory();
+            string path = WaagentFixtures.CopyTo(dir, fixture);
+            var options = new SetWaagentConfigOptions { Path = path, AllowUnknownKeys = true };
+            foreach (string e in edits.Split('|'))
+            {
+                string[] kv = e.Split('=');
+                options.Settings.Add(KV(kv[0], kv[1] == "-" ? null : kv[1]));
+            }
+            WaagentConfigPlan plan = new SetWaagentConfig(options).Plan();
+            string planned = dir.File("planned");
+            File.WriteAllBytes(planned, plan.After.ToBytes());
+            ToolResult real = ExternalTool.Run(diffTool, new[] { "-u", "--strip-trailing-cr", path, planned }, check: false);
+            Assert.Equal(1, real.ExitCode);
+            Assert.Equal(Hunks(real.StdOut), Hunks(plan.Diff));
+        }
+
         private static string Hunks(string unified) =>
             string.Join("\n", unified.Replace("\r", "").Split('\n').Where(l => !l.StartsWith("---") && !l.StartsWith("+++")));
 

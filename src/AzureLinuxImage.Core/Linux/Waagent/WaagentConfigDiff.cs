@@ -47,6 +47,7 @@ namespace AzureLinuxImage.Linux.Waagent
         {
             List<Op> ops = Align(before, after);
             var sb = new StringBuilder();
+            bool bom = before.HasByteOrderMark;
             int k = 0;
             while (k < ops.Count)
             {
@@ -87,13 +88,13 @@ namespace AzureLinuxImage.Linux.Waagent
                     sb.Append("--- a/").Append(label).Append('\n');
                     sb.Append("+++ b/").Append(label).Append('\n');
                 }
-                AppendHunk(sb, ops, ctxStart, end);
+                AppendHunk(sb, ops, ctxStart, end, bom);
                 k = end;
             }
             return sb.ToString();
         }
 
-        private static void AppendHunk(StringBuilder sb, List<Op> ops, int from, int to)
+        private static void AppendHunk(StringBuilder sb, List<Op> ops, int from, int to, bool byteOrderMark)
         {
             int oldStart = 0, newStart = 0, oldCount = 0, newCount = 0;
             for (int i = from; i < to; i++)
@@ -126,7 +127,10 @@ namespace AzureLinuxImage.Linux.Waagent
             for (int i = from; i < to; i++)
             {
                 Op op = ops[i];
-                sb.Append(op.Kind).Append(op.Line.Text).Append('\n');
+                // The byte order mark belongs to the first line's bytes (edits keep it), as diff -u shows it.
+                bool isFirst = op.Kind == '+' ? op.NewNo == 1 : op.OldNo == 1;
+                string bom = byteOrderMark && isFirst ? "\uFEFF" : string.Empty;
+                sb.Append(op.Kind).Append(bom).Append(op.Line.Text).Append('\n');
                 if (op.Line.Ending.Length == 0)
                 {
                     sb.Append(NoNewline).Append('\n');
@@ -201,7 +205,43 @@ namespace AzureLinuxImage.Linux.Waagent
                     j++;
                 }
             }
-            return ops;
+            return RemovalsFirst(ops);
+        }
+
+        /// <summary>Within each run of changed lines, removed lines come before added ones (as diff -u prints them).</summary>
+        private static List<Op> RemovalsFirst(List<Op> ops)
+        {
+            var result = new List<Op>(ops.Count);
+            int k = 0;
+            while (k < ops.Count)
+            {
+                if (ops[k].Kind == ' ')
+                {
+                    result.Add(ops[k++]);
+                    continue;
+                }
+                int end = k;
+                while (end < ops.Count && ops[end].Kind != ' ')
+                {
+                    end++;
+                }
+                for (int i = k; i < end; i++)
+                {
+                    if (ops[i].Kind == '-')
+                    {
+                        result.Add(ops[i]);
+                    }
+                }
+                for (int i = k; i < end; i++)
+                {
+                    if (ops[i].Kind == '+')
+                    {
+                        result.Add(ops[i]);
+                    }
+                }
+                k = end;
+            }
+            return result;
         }
     }
 }

@@ -101,9 +101,9 @@ namespace AzureLinuxImage.Linux.Waagent
                     {
                         return $"{Key} takes one of {string.Join(", ", AllowedValues)}, not '{value}'.";
                     }
-                    if (AbsolutePath && (!value.StartsWith("/", StringComparison.Ordinal) || ContainsWhiteSpace(value)))
+                    if (AbsolutePath && (!value.StartsWith("/", StringComparison.Ordinal) || ContainsWhiteSpace(value) || value.IndexOf('"') >= 0))
                     {
-                        return $"{Key} must be an absolute path without spaces (such as {DefaultValue ?? "/mnt/resource"}), not '{value}'.";
+                        return $"{Key} must be an absolute path without spaces or quotes (such as {DefaultValue ?? "/mnt/resource"}), not '{value}'.";
                     }
                     return null;
             }
