@@ -1,12 +1,14 @@
+#Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.0' }
 # Pester 5 suite for Get-WaagentConfig / Set-WaagentConfig, run by build.ps1 against the laid-out module
 # ($env:AZURELINUXIMAGE_MODULE). The behaviour itself is proven by xUnit (tests/AzureLinuxImage.Core.Tests/Waagent);
 # this checks the PowerShell binding: parameter sets, pipeline input, -WhatIf, -PassThru, error records.
 
 BeforeAll {
-    Import-Module $env:AZURELINUXIMAGE_MODULE -Force
+    $modulePath = if ($env:AZURELINUXIMAGE_MODULE) { $env:AZURELINUXIMAGE_MODULE } else { Join-Path $PSScriptRoot '../../out/AzureLinuxImage/AzureLinuxImage.psd1' }
+    Import-Module $modulePath -Force
     $fixtures = Join-Path $PSScriptRoot '../AzureLinuxImage.Core.Tests/Waagent/Fixtures'
     function New-Conf {
-        $dir = Join-Path ([System.IO.Path]::GetTempPath()) ('azli-pester-' + [guid]::NewGuid().ToString('N').Substring(0, 8))
+        $dir = Join-Path $TestDrive ([guid]::NewGuid().ToString('N').Substring(0, 8))
         New-Item -ItemType Directory -Path (Join-Path $dir 'root/etc') -Force | Out-Null
         $conf = Join-Path $dir 'root/etc/waagent.conf'
         Copy-Item (Join-Path $fixtures 'debian12-waagent.conf') $conf
