@@ -103,6 +103,41 @@ namespace AzureLinuxImage.Tests.Waagent
             Assert.Contains("ResourceDisk.SwapSizeMB=2048", File.ReadAllText(real));
         }
 
+        private sealed class DecliningContext : IOperationContext
+        {
+            public List<string> Actions { get; } = new List<string>();
+            public List<string> Warnings { get; } = new List<string>();
+            public System.Threading.CancellationToken Cancellation => default;
+            public bool ShouldProcess(string target, string action)
+            {
+                Actions.Add(target + "|" + action);
+                return false;
+            }
+            public void Progress(string activity, string status, long done, long total) { }
+            public void Verbose(string message) { }
+            public void Warning(string message) => Warnings.Add(message);
+        }
+
+        [Fact]
+        public void WhatIf_is_asked_with_the_line_diff_and_declining_writes_nothing()
+        {
+            using var dir = new TempDirectory();
+            string path = WaagentFixtures.CopyTo(dir, WaagentFixtures.HandWritten);
+            byte[] before = File.ReadAllBytes(path);
+            var context = new DecliningContext();
+            WaagentConfigChangeResult r = SetWaagentConfig.Run(new SetWaagentConfigOptions { Path = path, AzureRecommended = true }, context);
+            Assert.False(r.Written);
+            Assert.True(r.Changed);
+            string action = Assert.Single(context.Actions);
+            Assert.StartsWith(path + "|Change ", action);
+            Assert.Contains("-ResourceDisk.EnableSwap = n # swap off for now\n+ResourceDisk.EnableSwap = y # swap off for now\n", action);
+            Assert.Equal(before, File.ReadAllBytes(path));
+            // The file's own problems reach the user as warnings (duplicate key, removed option, invalid values).
+            Assert.Contains(context.Warnings, w => w.Contains("DuplicateKey"));
+            Assert.Contains(context.Warnings, w => w.Contains("RemovedOption"));
+            Assert.DoesNotContain(context.Warnings, w => w.Contains("UnknownKey"));
+        }
+
         [Fact]
         public void Nothing_to_change_writes_nothing()
         {
