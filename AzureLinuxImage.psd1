@@ -13,7 +13,9 @@
     CmdletsToExport      = @(
         'ConvertTo-FixedVhd'
         'Get-DiskImageInfo'
+        'Get-WaagentConfig'
         'Resize-VhdAligned'
+        'Set-WaagentConfig'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()
