@@ -14,9 +14,11 @@
         'ConvertTo-FixedVhd'
         'Get-AzureInstanceMetadata'
         'Get-DiskImageInfo'
+        'Get-WaagentConfig'
         'Get-WireServerGoalState'
         'Resize-VhdAligned'
         'Send-WireServerReady'
+        'Set-WaagentConfig'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -22,6 +22,7 @@ namespace AzureLinuxImage.Cli
             InfoVerb.Create(),
             ConvertVerb.Create(),
             ResizeVerb.Create(),
+            WaagentVerb.Create(),
             GoalStateVerb.Create(),
             ReadyVerb.Create(),
             ImdsVerb.Create(),
