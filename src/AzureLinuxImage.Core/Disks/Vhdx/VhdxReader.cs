@@ -27,7 +27,7 @@ namespace AzureLinuxImage.Disks.Vhdx
             VhdxLogOverlay? overlay = VhdxLog.Replay(file, header);
             if (overlay != null)
             {
-                warnings.Add($"{path}: the VHDX log holds {overlay.EntryCount} entries of an interrupted update (the host stopped before finishing); they were replayed in memory and the file was left unchanged.");
+                warnings.Add($"{path}: the VHDX log holds {overlay.EntryCount} entries a host wrote and did not clear (an interrupted update, usually a crash); as MS-VHDX requires, they were replayed before reading, in memory only: the file was left unchanged.");
             }
             else if (header.LogGuid != Guid.Empty)
             {
