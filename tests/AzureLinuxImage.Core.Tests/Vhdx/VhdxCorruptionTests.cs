@@ -132,6 +132,35 @@ namespace AzureLinuxImage.Tests.Vhdx
         }
 
         [Fact]
+        public void Unknown_optional_region_and_item_and_equal_headers_are_accepted()
+        {
+            using var dir = new TempDirectory();
+            (string raw, string v) = VhdxLogReplayTests.MakeBase(dir);
+            long end = new FileInfo(v).Length;
+            using (var fs = new FileStream(v, FileMode.Open))
+            {
+                fs.SetLength(end + MiB);
+            }
+            VhdxTestFiles.PatchRegionTables(v, t =>
+            {
+                int e = 16 + (2 * 32);
+                Guid.NewGuid().ToByteArray().CopyTo(t, e);
+                BinaryPrimitives.WriteInt64LittleEndian(t.AsSpan(e + 16), end);
+                BinaryPrimitives.WriteUInt32LittleEndian(t.AsSpan(e + 24), MiB);
+                BinaryPrimitives.WriteUInt32LittleEndian(t.AsSpan(8), 3);
+            });
+            var layout = VhdxTestFiles.ReadLayout(v);
+            byte[] entry = new byte[32];
+            Guid.NewGuid().ToByteArray().CopyTo(entry, 0);
+            BinaryPrimitives.WriteUInt32LittleEndian(entry.AsSpan(24), 1); // user item, not required
+            VhdxTestFiles.WriteAt(v, layout.MetadataOffset + 32 + (layout.Items.Count * 32), entry);
+            VhdxTestFiles.WriteAt(v, layout.MetadataOffset + 10, BitConverter.GetBytes((ushort)(layout.Items.Count + 1)));
+            VhdxTestFiles.PatchHeaders(v, h => BinaryPrimitives.WriteUInt64LittleEndian(h.AsSpan(8), 9));
+            using DiskImage image = DiskImage.Open(v);
+            VhdxQemuRoundTripTests.AssertSameContent(raw, image);
+        }
+
+        [Fact]
         public void Metadata_signature_damaged()
         {
             using var dir = new TempDirectory();
