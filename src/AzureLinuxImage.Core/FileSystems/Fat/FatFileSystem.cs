@@ -17,10 +17,14 @@ namespace AzureLinuxImage.FileSystems.Fat
         /// <summary>A directory holds at most 65,536 entries of 32 bytes (specification section 6).</summary>
         private const int MaxDirectoryBytes = 65536 * 32;
 
+        /// <summary>Parsed directories kept for lookups (each at most 65,536 entries).</summary>
+        private const int CachedDirectories = 64;
+
         private readonly BlockDevice device;
         private readonly FatBootSector boot;
         private readonly FatTable table;
         private readonly FatNode root;
+        private readonly Dictionary<uint, List<FatNode>> directoryCache = new Dictionary<uint, List<FatNode>>();
 
         private FatFileSystem(BlockDevice device, FatBootSector boot, string description)
         {
@@ -92,8 +96,24 @@ namespace AzureLinuxImage.FileSystems.Fat
             ? new MemoryStream(Array.Empty<byte>(), false)
             : new FatFileStream(device, boot, table, node.FirstCluster, node.Size, $"FAT file {path}");
 
-        /// <summary>Entries of a directory, without '.', '..' and the volume label.</summary>
+        /// <summary>Entries of a directory, without '.', '..' and the volume label; parsed once and kept for a bounded number of directories.</summary>
         private List<FatNode> Entries(FatNode directory)
+        {
+            uint key = directory.IsRoot ? 0 : directory.FirstCluster;
+            if (directoryCache.TryGetValue(key, out List<FatNode>? cached))
+            {
+                return cached;
+            }
+            if (directoryCache.Count >= CachedDirectories)
+            {
+                directoryCache.Clear();
+            }
+            List<FatNode> parsed = ReadEntries(directory);
+            directoryCache[key] = parsed;
+            return parsed;
+        }
+
+        private List<FatNode> ReadEntries(FatNode directory)
         {
             byte[] data;
             string structure = directory.IsRoot ? "FAT root directory" : $"FAT directory '{directory.Name}'";
