@@ -145,6 +145,29 @@ namespace AzureLinuxImage.FileSystems.Fat
             return result;
         }
 
+        /// <summary>The volume label entry of a root directory (attribute 0x08 alone), which blkid prefers to the boot sector's copy.</summary>
+        public static string? FindVolumeLabel(ReadOnlySpan<byte> data)
+        {
+            for (int pos = 0; pos + 32 <= data.Length; pos += 32)
+            {
+                ReadOnlySpan<byte> e = data.Slice(pos, 32);
+                if (e[0] == 0x00)
+                {
+                    break;
+                }
+                if (e[0] != 0xE5 && (e[11] & 0x3F) != AttrLongName && (e[11] & (AttrVolumeId | AttrDirectory)) == AttrVolumeId)
+                {
+                    var sb = new StringBuilder(11);
+                    for (int i = 0; i < 11; i++)
+                    {
+                        sb.Append(Char(e[i], false));
+                    }
+                    return sb.ToString().TrimEnd(' ');
+                }
+            }
+            return null;
+        }
+
         /// <summary>The VFAT checksum of an 11-byte short name (rotate right, add).</summary>
         public static byte ShortNameChecksum(ReadOnlySpan<byte> name)
         {

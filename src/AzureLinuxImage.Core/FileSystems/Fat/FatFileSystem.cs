@@ -39,9 +39,13 @@ namespace AzureLinuxImage.FileSystems.Fat
 
         public FatType Type => boot.Type;
 
-        public string Label => boot.Label;
+        /// <summary>The label as blkid reports it: the root directory's volume label entry, else the boot sector's.</summary>
+        public string Label => RootVolumeLabel() ?? boot.Label;
 
         public uint VolumeId => boot.VolumeId;
+
+        /// <summary>The volume serial as fstab's UUID= and blkid write it: "XXXX-XXXX".</summary>
+        public string Uuid => $"{boot.VolumeId >> 16:X4}-{boot.VolumeId & 0xFFFF:X4}";
 
         protected override FatNode Root => root;
 
@@ -95,6 +99,22 @@ namespace AzureLinuxImage.FileSystems.Fat
         protected override Stream OpenContent(FatNode node, string path) => node.Size == 0
             ? new MemoryStream(Array.Empty<byte>(), false)
             : new FatFileStream(device, boot, table, node.FirstCluster, node.Size, $"FAT file {path}");
+
+        private string? RootVolumeLabel()
+        {
+            byte[] data;
+            if (boot.Type != FatType.Fat32)
+            {
+                data = new byte[boot.RootDirectoryBytes];
+                device.Read(boot.RootDirectoryOffset, data, 0, data.Length);
+            }
+            else
+            {
+                data = new byte[boot.ClusterSize];
+                device.Read(boot.ClusterOffset(boot.RootCluster), data, 0, data.Length);
+            }
+            return FatDirectory.FindVolumeLabel(data);
+        }
 
         /// <summary>Entries of a directory, without '.', '..' and the volume label; parsed once and kept for a bounded number of directories.</summary>
         private List<FatNode> Entries(FatNode directory)

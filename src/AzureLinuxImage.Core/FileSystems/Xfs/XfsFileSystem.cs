@@ -38,6 +38,12 @@ namespace AzureLinuxImage.FileSystems.Xfs
 
         public XfsSuperblock Superblock => volume.Superblock;
 
+        /// <summary>sb_uuid, what fstab's UUID= and blkid name the file system by.</summary>
+        public Guid Uuid => volume.Superblock.Uuid;
+
+        /// <summary>sb_fname, what fstab's LABEL= names the file system by (empty when unset).</summary>
+        public string Label => volume.Superblock.Label;
+
         protected override XfsInode Root => root;
 
         /// <summary>Opens the XFS file system on <paramref name="device"/>, validating the superblock and the root inode.</summary>

@@ -79,6 +79,10 @@ namespace AzureLinuxImage.Tests.FileSystems.Fat
             Assert.Equal((FatType)fatBits, fs.Type);
             Assert.Equal("ESP" + fatBits, fs.Label);
             Assert.Contains($"FAT{fatBits} 'ESP{fatBits}'", fs.Description);
+            Dictionary<string, string> blkid = Blkid(image);
+            Assert.Equal(blkid["UUID"], fs.Uuid);
+            Assert.Equal(blkid["LABEL"], fs.Label);
+            Assert.Equal("FAT" + fatBits, blkid["VERSION"]);
 
             int files = 0;
             void Compare(string hostDir, string imageDir)
@@ -126,6 +130,14 @@ namespace AzureLinuxImage.Tests.FileSystems.Fat
                 using var r = new StreamReader(fs.OpenRead("/" + shortName));
                 Assert.Equal("mixed\n", r.ReadToEnd());
             }
+        }
+
+        /// <summary>blkid's low-level probe of an image file ("KEY=value" lines).</summary>
+        internal static Dictionary<string, string> Blkid(string image)
+        {
+            string blkid = ExternalTool.Require("blkid", "util-linux");
+            return ExternalTool.Run(blkid, new[] { "-p", "-o", "export", image }).StdOut.Split('\n')
+                .Where(l => l.Contains('=')).ToDictionary(l => l.Substring(0, l.IndexOf('=')), l => l.Substring(l.IndexOf('=') + 1).Trim());
         }
 
         /// <summary>The 8.3 alias mtools gave a long name (mdir prints "NAME EXT size date time longname").</summary>

@@ -103,6 +103,9 @@ namespace AzureLinuxImage.Tests.FileSystems.Xfs
             using (disk)
             {
                 Assert.Contains("XFS 'testfs'", fs.Description);
+                Dictionary<string, string> blkid = AzureLinuxImage.Tests.FileSystems.Fat.FatFileSystemTests.Blkid(image);
+                Assert.Equal(Guid.Parse(blkid["UUID"]), fs.Uuid);
+                Assert.Equal(blkid["LABEL"], fs.Label);
                 Assert.Equal(variant.StartsWith("v5", StringComparison.Ordinal) ? 5 : 4, fs.Superblock.Version);
                 foreach (ProtoEntry e in entries)
                 {
