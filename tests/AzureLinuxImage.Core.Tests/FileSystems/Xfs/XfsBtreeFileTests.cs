@@ -23,6 +23,9 @@ namespace AzureLinuxImage.Tests.FileSystems.Xfs
         private const int PerLeaf = ExtentCount / 2;
         private const int DataBlocks = 390;
         private const int UnwrittenExtent = 7;
+
+        /// <summary>The hole between the two leaves' extents: about 5 GiB, so offsets past 4 GiB are read too.</summary>
+        private const long BigHole = 1_400_000;
         private const ulong NullBlock = ulong.MaxValue;
 
         /// <remarks>
@@ -54,7 +57,7 @@ namespace AzureLinuxImage.Tests.FileSystems.Xfs
             const int bs = 4096;
 
             // The design: extent i has 2 blocks when i is even, else 1; one-block holes between extents and
-            // a 5-block hole after the first leaf's last extent; physical blocks taken from the end of the data area backwards.
+            // a 5 GiB hole after the first leaf's last extent; physical blocks taken from the end of the data area backwards.
             var design = new List<(long Logical, long Delta, int Count, bool Unwritten)>();
             long logical = 0;
             long physicalEnd = DataBlocks;
@@ -63,7 +66,7 @@ namespace AzureLinuxImage.Tests.FileSystems.Xfs
                 int count = i % 2 == 0 ? 2 : 1;
                 physicalEnd -= count;
                 design.Add((logical, physicalEnd, count, i == UnwrittenExtent));
-                logical += count + (i == PerLeaf - 1 ? 5 : 1);
+                logical += count + (i == PerLeaf - 1 ? BigHole : 1);
             }
             Assert.Equal(0, physicalEnd);
             long fileBlocks = design[^1].Logical + design[^1].Count;
@@ -180,26 +183,42 @@ namespace AzureLinuxImage.Tests.FileSystems.Xfs
             using (disk)
             {
                 Assert.Equal(design.Select(d => (d.Logical, d.Count, d.Unwritten)), fs.GetExtents("/frag").Select(e => (e.Logical, (int)e.Count, e.Unwritten)));
-                var expected = new byte[fileSize];
-                foreach (var d in design.Where(d => !d.Unwritten))
+                // What the design says bytes [at, at+n) are: source blocks where written, zeros in holes and the unwritten extent.
+                byte[] Expected(long at, int n)
                 {
-                    int length = (int)Math.Min(d.Count * bs, fileSize - (d.Logical * bs));
-                    Array.Copy(original, d.Delta * bs, expected, d.Logical * bs, length);
+                    var e = new byte[n];
+                    foreach (var d in design.Where(d => !d.Unwritten))
+                    {
+                        long from = Math.Max(at, d.Logical * bs);
+                        long to = Math.Min(Math.Min(at + n, (d.Logical + d.Count) * bs), fileSize);
+                        if (from < to)
+                        {
+                            Array.Copy(original, (d.Delta * bs) + (from - (d.Logical * bs)), e, from - at, to - from);
+                        }
+                    }
+                    return e;
                 }
                 Assert.Equal(fileSize, fs.GetEntry("/frag")!.Size);
+                Assert.True(fileSize > 5L << 30, "the file is not past 5 GiB");
                 using Stream s = fs.OpenRead("/frag");
-                var all = new MemoryStream();
-                s.CopyTo(all);
-                Assert.True(expected.AsSpan().SequenceEqual(all.ToArray()), "content differs from the design");
+                void Check(long at, int n)
+                {
+                    var buffer = new byte[n];
+                    s.Position = at;
+                    int got = s.ReadAtLeast(buffer, n, throwOnEndOfStream: false);
+                    Assert.Equal((int)Math.Min(n, fileSize - at), got);
+                    Assert.True(Expected(at, got).AsSpan().SequenceEqual(buffer.AsSpan(0, got)), $"read at {at} differs");
+                }
+                // Both leaves' ranges in full, the end of the file, and seeded reads anywhere (mostly the hole).
+                long firstEnd = (design[PerLeaf - 1].Logical + design[PerLeaf - 1].Count) * bs;
+                Check(0, (int)firstEnd + 8192);
+                long secondStart = design[PerLeaf].Logical * bs;
+                Check(secondStart - 8192, (int)(fileSize - secondStart) + 8192);
+                Check(fileSize - 10, 100);
                 var rng = new Random(5);
-                var buffer = new byte[9000];
                 for (int i = 0; i < 200; i++)
                 {
-                    long at = rng.NextInt64(fileSize);
-                    s.Position = at;
-                    int n = s.Read(buffer, 0, buffer.Length);
-                    Assert.Equal((int)Math.Min(buffer.Length, fileSize - at), n);
-                    Assert.True(expected.AsSpan((int)at, n).SequenceEqual(buffer.AsSpan(0, n)), $"read at {at} differs");
+                    Check(rng.NextInt64(fileSize), 9000);
                 }
             }
         }
