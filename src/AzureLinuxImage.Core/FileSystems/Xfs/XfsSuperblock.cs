@@ -172,7 +172,10 @@ namespace AzureLinuxImage.FileSystems.Xfs
                 {
                     throw new UnsupportedImageException(where, "this XFS v4 file system uses version 1 directories, which are not read.");
                 }
-                uint features2 = (versionNum & VersionMoreBits) != 0 ? BinaryPrimitives.ReadUInt32BigEndian(b.Slice(200)) : 0;
+                // Old kernels wrote features2 at the padded offset (sb_bad_features2); the kernel ORs both copies.
+                uint features2 = (versionNum & VersionMoreBits) != 0
+                    ? BinaryPrimitives.ReadUInt32BigEndian(b.Slice(200)) | BinaryPrimitives.ReadUInt32BigEndian(b.Slice(204))
+                    : 0;
                 sb.HasFtype = (features2 & Features2Ftype) != 0;
                 sb.MetadataUuid = b.Slice(32, 16).ToArray();
             }
