@@ -74,7 +74,7 @@ namespace AzureLinuxImage.Linux
 
         public Fact<Accounts> Accounts => Get(nameof(Accounts), () => Linux.Accounts.Read(Root));
 
-        public Fact<NetworkConfiguration> Network => Get(nameof(Network), () => NetworkConfiguration.Read(Root));
+        public Fact<NetworkConfiguration> Network => Get(nameof(Network), () => NetworkConfiguration.Read(Root, Units.Value));
 
         public Fact<ModprobeConfig> Modprobe => Get(nameof(Modprobe), () => ModprobeConfig.Read(Root));
 

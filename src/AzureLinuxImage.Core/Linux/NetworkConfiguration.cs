@@ -39,14 +39,24 @@ namespace AzureLinuxImage.Linux
 
         private readonly List<InterfaceConfig> interfaces = new List<InterfaceConfig>();
 
-        public static NetworkConfiguration Read(IFileSystem fs)
+        /// <param name="fs">The root.</param>
+        /// <param name="units">Enablement of systemd-networkd and NetworkManager: their files only count when the service runs.</param>
+        public static NetworkConfiguration Read(IFileSystem fs, SystemdUnits? units)
         {
             var n = new NetworkConfiguration();
             var visited = new HashSet<string>(StringComparer.Ordinal);
             n.ReadIfupdown(fs, "/etc/network/interfaces", visited, 0);
             n.ReadNetplan(fs);
-            n.ReadNetworkd(fs);
-            n.ReadNetworkManager(fs);
+            bool networkd = units == null || units.Get("systemd-networkd.service").Active;
+            bool networkManager = units == null || units.Get("NetworkManager.service").Active;
+            if (networkd)
+            {
+                n.ReadNetworkd(fs);
+            }
+            if (networkManager)
+            {
+                n.ReadNetworkManager(fs);
+            }
             n.ReadIfcfg(fs, "/etc/sysconfig/network-scripts");
             n.ReadIfcfg(fs, "/etc/sysconfig/network");
             var clients = new List<string>();
@@ -64,7 +74,7 @@ namespace AzureLinuxImage.Linux
             Client("wicked", "/usr/sbin/wicked", "/sbin/wicked");
             Client("udhcpc", "/sbin/udhcpc", "/usr/sbin/udhcpc");
             n.DhcpClients = clients;
-            if (clients.Contains("NetworkManager"))
+            if (clients.Contains("NetworkManager") && networkManager)
             {
                 string conf = string.Join("\n", new[] { "/etc/NetworkManager/NetworkManager.conf" }
                     .Concat(fs.ListOrEmpty("/etc/NetworkManager/conf.d").Select(e => e.Path))
@@ -279,6 +289,11 @@ namespace AzureLinuxImage.Linux
                     else if (section == "[Match]" && key == "MACAddress")
                     {
                         pinned = true;
+                    }
+                    else if (section == "[Match]" && (key == "Virtualization" || key == "Kind" || key == "WLANInterfaceType" || (key == "Type" && value != "ether")))
+                    {
+                        // Shipped profiles for containers, virtual links and Wi-Fi (80-container-host0.network ...).
+                        name = "lo";
                     }
                     else if (section == "[Network]" && key == "DHCP" && (value == "yes" || value == "true" || value == "ipv4" || value == "both"))
                     {
