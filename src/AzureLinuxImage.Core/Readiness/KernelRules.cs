@@ -196,7 +196,7 @@ namespace AzureLinuxImage.Readiness
             var needed = modules.Where(m => k!.Driver(m) != DriverAvailability.BuiltIn).ToList();
             if (needed.Count == 0)
             {
-                return Outcome.Pass($"{string.Join(", ", modules)} are built into kernel {k!.Version}.", KernelEvidence(k!));
+                return Outcome.Pass($"{string.Join(", ", modules)} {(modules.Length == 1 ? "is" : "are")} built into kernel {k!.Version}.", KernelEvidence(k!));
             }
             if (k!.InitrdPath == null)
             {

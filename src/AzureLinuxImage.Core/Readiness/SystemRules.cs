@@ -78,6 +78,16 @@ namespace AzureLinuxImage.Readiness
                 return Outcome.NotApplicable("No SSH server configuration.");
             }
             SshdSetting? s = sshd.Get("ClientAliveInterval");
+            if (s == null && ctx.Facts.Provisioning.Value is ProvisioningAgents p && p.Waagent.Settings != null)
+            {
+                // waagent writes ClientAliveInterval (OS.SshClientAliveInterval) into sshd_config when it provisions.
+                AgentRules.AgentState a = AgentRules.State(ctx);
+                if (a.Waagent && (a.WaagentMode == "waagent" || (a.WaagentMode == "auto" && !a.CloudInit)))
+                {
+                    return Outcome.Pass($"waagent sets ClientAliveInterval {p.Waagent.Settings.Get("OS.SshClientAliveInterval")} in sshd_config when it provisions.",
+                        p.Waagent.Settings.Where("OS.SshClientAliveInterval"));
+                }
+            }
             const string fix = "echo 'ClientAliveInterval 180' > /etc/ssh/sshd_config.d/50-azure.conf (or set it in /etc/ssh/sshd_config when it has no Include)";
             if (s == null)
             {
