@@ -126,7 +126,7 @@ namespace AzureLinuxImage.Linux
 
         public static IEnumerable<string> List(Stream input, string path)
         {
-            var s = new PushbackStream(input);
+            var s = new PushbackStream(input, path);
             int entries = 0;
             while (true)
             {
@@ -156,7 +156,7 @@ namespace AzureLinuxImage.Linux
                 {
                     // The compressed part runs to the end of the file; it may itself hold several archives.
                     using var gz = new GZipStream(s, CompressionMode.Decompress, leaveOpen: true);
-                    var inner = new PushbackStream(gz);
+                    var inner = new PushbackStream(gz, path);
                     foreach (string name in ReadArchives(inner, path, untilEnd: true))
                     {
                         if (++entries > MaxEntries)
@@ -289,12 +289,14 @@ namespace AzureLinuxImage.Linux
         private sealed class PushbackStream : Stream
         {
             private readonly Stream inner;
+            private readonly string path;
             private byte[] pending = Array.Empty<byte>();
             private int pendingOffset;
 
-            public PushbackStream(Stream inner)
+            public PushbackStream(Stream inner, string path)
             {
                 this.inner = inner;
+                this.path = path;
             }
 
             /// <summary>Bytes handed out so far (pushed-back bytes count twice; a bound, not an offset).</summary>
@@ -319,7 +321,16 @@ namespace AzureLinuxImage.Linux
                     Consumed += n;
                     return n;
                 }
-                int r = inner.Read(buffer, offset, count);
+                int r;
+                try
+                {
+                    r = inner.Read(buffer, offset, count);
+                }
+                catch (InvalidDataException ex)
+                {
+                    // GZipStream's own error for corrupt deflate data, as the module's typed error.
+                    throw new InvalidImageException(path, "gzip stream", ex.Message, ex);
+                }
                 Consumed += Math.Max(0, r);
                 return r;
             }
