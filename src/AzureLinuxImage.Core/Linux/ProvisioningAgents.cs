@@ -89,8 +89,8 @@ namespace AzureLinuxImage.Linux
                     break;
                 }
             }
-            string? confText = fs.TryReadText("/etc/waagent.conf", 1 << 20);
-            WaagentSettings? settings = confText == null ? null : new WaagentSettings("/etc/waagent.conf", confText);
+            byte[]? conf = fs.TryReadBytes("/etc/waagent.conf", AzureLinuxImage.Linux.Waagent.WaagentConfig.MaxFileBytes);
+            WaagentSettings? settings = conf == null ? null : new WaagentSettings("/etc/waagent.conf", conf);
             string? python = new[] { "/usr/bin/python3", "/usr/bin/python", "/usr/bin/python2" }.FirstOrDefault(fs.Exists);
             return new WaagentFacts(binary != null || unit.Exists, binary, unit, version, versionSource, settings, python);
         }
