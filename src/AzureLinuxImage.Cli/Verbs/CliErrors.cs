@@ -9,7 +9,9 @@ namespace AzureLinuxImage.Cli.Verbs
     {
         public const int Failure = 1;
 
-        public static int Run(Func<int> body)
+        /// <param name="body">The verb's work.</param>
+        /// <param name="failure">Exit code for an error (azlinux test uses 2: "could not inspect", 1 being "a rule failed").</param>
+        public static int Run(Func<int> body, int failure = Failure)
         {
             try
             {
@@ -18,17 +20,17 @@ namespace AzureLinuxImage.Cli.Verbs
             catch (AzureLinuxImageException e)
             {
                 Console.Error.WriteLine($"azlinux: {e.ErrorId}: {e.Message}");
-                return Failure;
+                return failure;
             }
             catch (IOException e)
             {
                 Console.Error.WriteLine($"azlinux: IOError: {e.Message}");
-                return Failure;
+                return failure;
             }
             catch (UnauthorizedAccessException e)
             {
                 Console.Error.WriteLine($"azlinux: AccessDenied: {e.Message}");
-                return Failure;
+                return failure;
             }
         }
     }
