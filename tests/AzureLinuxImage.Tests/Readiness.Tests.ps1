@@ -20,9 +20,13 @@ BeforeAll {
 }
 
 Describe 'Test-LinuxImageReadiness' {
+    BeforeAll {
+        New-LinuxRoot (Join-Path $TestDrive 'stock')
+        New-LinuxRoot (Join-Path $TestDrive 'ready') -Ready
+    }
+
     It 'emits one finding per rule for a root folder, with evidence and remediation' {
         $root = Join-Path $TestDrive 'stock'
-        New-LinuxRoot $root
         $findings = Test-LinuxImageReadiness -RootPath $root
         ($findings | Group-Object RuleId | Where-Object Count -gt 1) | Should -BeNullOrEmpty
         $console = $findings | Where-Object RuleId -eq 'SerialConsole'
@@ -35,7 +39,6 @@ Describe 'Test-LinuxImageReadiness' {
 
     It 'selects rules with -Rule and -ExcludeRule and answers -Quiet' {
         $root = Join-Path $TestDrive 'ready'
-        New-LinuxRoot $root -Ready
         $findings = Test-LinuxImageReadiness -RootPath $root -Rule 'Sudoers*', 'SerialConsole' -ExcludeRule 'SudoersAllUsers'
         ($findings.RuleId | Sort-Object) | Should -Be @('SerialConsole', 'SudoersTargetPw')
         Test-LinuxImageReadiness -RootPath $root -Rule 'SerialConsole', 'Sudoers*' -Quiet | Should -BeTrue
@@ -50,6 +53,10 @@ Describe 'Test-LinuxImageReadiness' {
 }
 
 Describe 'Export-ReadinessReport' {
+    BeforeAll {
+        New-LinuxRoot (Join-Path $TestDrive 'stock')
+    }
+
     It 'writes JUnit that PublishTestResults@2 reads: a testcase per rule, failures with remediation' {
         $report = Join-Path $TestDrive 'readiness.xml'
         $file = Test-LinuxImageReadiness -RootPath (Join-Path $TestDrive 'stock') | Export-ReadinessReport -Format JUnit -Path $report
