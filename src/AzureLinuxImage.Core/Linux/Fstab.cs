@@ -25,7 +25,7 @@ namespace AzureLinuxImage.Linux
     }
 
     /// <summary>One line of /etc/fstab (fstab(5)).</summary>
-    internal sealed record FstabEntry(string Device, string MountPoint, string Type, string Options, DeviceNaming Naming, SourceLine Source)
+    internal sealed record FstabLine(string Device, string MountPoint, string Type, string Options, DeviceNaming Naming, SourceLine Source)
     {
         public bool IsSwap => Type == "swap";
 
@@ -51,9 +51,9 @@ namespace AzureLinuxImage.Linux
     {
         public bool Found { get; private set; }
 
-        public IReadOnlyList<FstabEntry> Entries { get; private set; } = Array.Empty<FstabEntry>();
+        public IReadOnlyList<FstabLine> Entries { get; private set; } = Array.Empty<FstabLine>();
 
-        public FstabEntry? Root => Entries.FirstOrDefault(e => e.MountPoint == "/");
+        public FstabLine? Root => Entries.FirstOrDefault(e => e.MountPoint == "/");
 
         public static Fstab Read(IFileSystem fs)
         {
@@ -64,7 +64,7 @@ namespace AzureLinuxImage.Linux
                 return f;
             }
             f.Found = true;
-            var entries = new List<FstabEntry>();
+            var entries = new List<FstabLine>();
             foreach (KeyValuePair<int, string> line in RootFiles.Lines(text))
             {
                 string l = line.Value.Trim();
@@ -78,7 +78,7 @@ namespace AzureLinuxImage.Linux
                     continue;
                 }
                 string device = Unescape(w[0]);
-                entries.Add(new FstabEntry(device, Unescape(w[1]), w[2], w.Length > 3 ? w[3] : "defaults", Classify(device), new SourceLine("/etc/fstab", line.Key)));
+                entries.Add(new FstabLine(device, Unescape(w[1]), w[2], w.Length > 3 ? w[3] : "defaults", Classify(device), new SourceLine("/etc/fstab", line.Key)));
             }
             f.Entries = entries;
             return f;

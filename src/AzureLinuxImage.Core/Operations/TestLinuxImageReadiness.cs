@@ -31,11 +31,11 @@ namespace AzureLinuxImage.Operations
     }
 
     /// <summary>What the image layer hands the readiness check: the assembled root view and the disk under it.</summary>
-    internal sealed class LinuxImageView : IDisposable
+    internal sealed class InspectedImage : IDisposable
     {
         private readonly IDisposable? owner;
 
-        public LinuxImageView(IFileSystem root, DiskLayoutFacts? disk, IDisposable? owner = null)
+        public InspectedImage(IFileSystem root, DiskLayoutFacts? disk, IDisposable? owner = null)
         {
             Root = root;
             Disk = disk;
@@ -54,7 +54,7 @@ namespace AzureLinuxImage.Operations
     }
 
     /// <summary>Opens a disk image as one Linux root view (partitions, LVM, fstab mounts) plus its disk facts.</summary>
-    internal delegate LinuxImageView LinuxImageOpener(string imagePath, IOperationContext context);
+    internal delegate InspectedImage LinuxImageOpener(string imagePath, IOperationContext context);
 
     /// <summary>
     /// The seams the lead wires at merge, in one place: the image opener of the Linux view (partitions, ext4/XFS,
@@ -91,11 +91,11 @@ namespace AzureLinuxImage.Operations
             }
             IReadOnlyList<ReadinessRule> rules = ReadinessRules.Select(options.Rules, options.ExcludeRules);
             string path;
-            LinuxImageView view;
+            InspectedImage view;
             if (options.RootPath != null)
             {
                 path = options.RootPath;
-                view = new LinuxImageView(new HostDirectoryFileSystem(options.RootPath), null);
+                view = new InspectedImage(new HostDirectoryFileSystem(options.RootPath), null);
             }
             else
             {

@@ -175,7 +175,7 @@ namespace AzureLinuxImage.Readiness
 
         private static RuleOutcome Lvm(ReadinessContext ctx)
         {
-            FstabEntry? root = ctx.Facts.Fstab.Value?.Root;
+            FstabLine? root = ctx.Facts.Fstab.Value?.Root;
             if (ctx.Facts.Disk?.RootOnLvm == true || (root != null && root.Naming == DeviceNaming.DeviceMapper))
             {
                 return Outcome.Fail($"The root file system is on LVM{(root != null ? " (" + root.Device + ")" : string.Empty)}: volume group names clash when this OS disk is attached to a VM built from the same image.",
@@ -201,8 +201,8 @@ namespace AzureLinuxImage.Readiness
                 return Outcome.FailAt("There is no /etc/fstab.", "/etc/fstab", "Write /etc/fstab with the root by UUID: echo \"UUID=$(blkid -s UUID -o value <root device>) / ext4 defaults 0 1\" > /etc/fstab");
             }
             var kernelNamed = fstab.Entries.Where(e => e.Naming == DeviceNaming.KernelName && !e.IsNoAuto).ToList();
-            FstabEntry? rootBad = kernelNamed.FirstOrDefault(e => e.MountPoint == "/");
-            string Fix(FstabEntry e) => $"In /etc/fstab line {e.Source.Line} replace {e.Device} with UUID=$(blkid -s UUID -o value {e.Device}).";
+            FstabLine? rootBad = kernelNamed.FirstOrDefault(e => e.MountPoint == "/");
+            string Fix(FstabLine e) => $"In /etc/fstab line {e.Source.Line} replace {e.Device} with UUID=$(blkid -s UUID -o value {e.Device}).";
             if (rootBad != null)
             {
                 return Outcome.Fail($"fstab mounts / from {rootBad.Device}: the kernel name differs in Azure (sda/sdb order, nvme).", rootBad.Source, Fix(rootBad));
@@ -210,7 +210,7 @@ namespace AzureLinuxImage.Readiness
             DiskLayoutFacts? d = ctx.Facts.Disk;
             if (d != null)
             {
-                foreach (FstabEntry e in fstab.Entries.Where(e => !e.IsNoAuto && (e.MountPoint == "/" || e.MountPoint.StartsWith("/boot", StringComparison.Ordinal))))
+                foreach (FstabLine e in fstab.Entries.Where(e => !e.IsNoAuto && (e.MountPoint == "/" || e.MountPoint.StartsWith("/boot", StringComparison.Ordinal))))
                 {
                     bool resolves = e.Naming switch
                     {
@@ -231,7 +231,7 @@ namespace AzureLinuxImage.Readiness
             {
                 return Outcome.Warn($"fstab names {string.Join(", ", kernelNamed.Select(e => e.Device))} by kernel name.", kernelNamed[0].Source, Fix(kernelNamed[0]));
             }
-            FstabEntry? root = fstab.Root;
+            FstabLine? root = fstab.Root;
             return root == null
                 ? Outcome.Warn("fstab has no entry for /.", new SourceLine("/etc/fstab", 0), null)
                 : Outcome.Pass($"fstab mounts / from {root.Device}{(d != null ? ", on this disk" : string.Empty)}.", root.Source);
@@ -248,7 +248,7 @@ namespace AzureLinuxImage.Readiness
             var fixes = new List<string>();
             SourceLine? evidence = null;
             string? structure = null;
-            foreach (FstabEntry e in ctx.Facts.Fstab.Value!.Entries.Where(e => e.IsSwap && !e.IsNoAuto))
+            foreach (FstabLine e in ctx.Facts.Fstab.Value!.Entries.Where(e => e.IsSwap && !e.IsNoAuto))
             {
                 problems.Add($"fstab line {e.Source.Line} swaps on {e.Device}");
                 evidence ??= e.Source;

@@ -36,7 +36,7 @@ namespace AzureLinuxImage.Tests.Readiness
 
         private static IReadOnlyList<ReadinessFinding> CheckImage(LinuxRoot root, DiskLayoutFacts disk, int? generation = null) =>
             TestLinuxImageReadiness.Run(new LinuxImageReadinessOptions { ImagePath = "/images/debian.vhd", Generation = generation }, new SilentContext(),
-                (path, context) => new LinuxImageView(new HostDirectoryFileSystem(root.Path), disk));
+                (path, context) => new InspectedImage(new HostDirectoryFileSystem(root.Path), disk));
 
         [Fact]
         public void DiskRulesApplyToImages()
