@@ -25,7 +25,11 @@ namespace AzureLinuxImage.Linux
 
     /// <summary>A unit that provisions without an agent (R-NOAGENT-3..5): what its program does, as far as files show.</summary>
     internal sealed record AgentlessUnit(string UnitName, string UnitPath, string? ProgramPath, bool Enabled, bool ReportsReady, bool ReadsGoalState,
-        bool SetsHostname, bool DisablesItself, bool WantedByMultiUser);
+        bool SetsHostname, bool DisablesItself, bool WantedByMultiUser)
+    {
+        /// <summary>A ConditionPathExists=!path whose path exists in the image: systemd skips the unit at boot.</summary>
+        public SourceLine? SkippedBy { get; init; }
+    }
 
     /// <summary>Provisioning state left by a previous boot in Azure or elsewhere.</summary>
     internal sealed record LeftoverFile(string Path, string Kind);
@@ -138,18 +142,27 @@ namespace AzureLinuxImage.Linux
                         program ??= prog;
                     }
                 }
-                if (!text.Contains("168.63.129.16"))
+                // This module's own reporter (samples/azure-provisioning.service): `azlinux ready` or Send-WireServerReady
+                // fetch the goal state and post Ready themselves, --hostname / -Hostname set the name from IMDS.
+                var execs = settings.Where(s => s.Section == "Service" && s.Key.StartsWith("ExecStart", StringComparison.Ordinal)).Select(s => s.Value).ToList();
+                bool ownReporter = execs.Any(v => Regex.IsMatch(v, @"(^|/|\s)azlinux(\.exe)?\s+ready(\s|$)") || v.Contains("Send-WireServerReady"));
+                if (!text.Contains("168.63.129.16") && !ownReporter)
                 {
                     continue;
                 }
                 UnitState state = units.Get(e.Name);
                 bool wantedByMultiUser = settings.Any(s => s.Section == "Install" && s.Key == "WantedBy" && s.Value.Contains("multi-user.target"));
+                SourceLine? skipped = settings.Where(s => s.Section == "Unit" && s.Key == "ConditionPathExists" && s.Value.StartsWith("!", StringComparison.Ordinal)
+                        && fs.Exists(s.Value.Substring(1).Trim()))
+                    .Select(s => (SourceLine?)s.Source).FirstOrDefault();
                 result.Add(new AgentlessUnit(e.Name, e.Path, program, state.Active,
-                    ReportsReady: text.Contains("comp=health") && text.Contains("Ready"),
-                    ReadsGoalState: text.Contains("comp=goalstate"),
-                    SetsHostname: text.Contains("hostnamectl") || text.Contains("/etc/hostname") || text.Contains("compute/name"),
-                    DisablesItself: Regex.IsMatch(text, @"systemctl\s+disable") || text.Contains("ConditionPathExists=!"),
-                    WantedByMultiUser: wantedByMultiUser));
+                    ReportsReady: ownReporter || (text.Contains("comp=health") && text.Contains("Ready")),
+                    ReadsGoalState: ownReporter || text.Contains("comp=goalstate"),
+                    SetsHostname: text.Contains("hostnamectl") || text.Contains("/etc/hostname") || text.Contains("compute/name")
+                        || execs.Any(v => v.Contains("--hostname") || v.Contains("-Hostname")),
+                    DisablesItself: Regex.IsMatch(text, @"systemctl\s+disable"),
+                    WantedByMultiUser: wantedByMultiUser)
+                { SkippedBy = skipped });
             }
             return result;
         }

@@ -40,7 +40,7 @@ namespace AzureLinuxImage.Readiness
                 "99-installer.cfg, subiquity-disable-cloudinit-networking.cfg, 50-curtin-networking.cfg (and network: {config: disabled}) keep cloud-init from configuring the network in Azure.",
                 Leftovers);
             yield return new ReadinessRule("AgentlessReportsReady", "NoAgent", "Agent-less image reports ready at first boot", "R-NOAGENT-3, R-NOAGENT-4, R-NOAGENT-5", ReadinessSeverity.Error,
-                "Without an agent, an enabled oneshot unit (WantedBy=multi-user.target) must fetch the goal state from 168.63.129.16, post Ready to comp=health, set the hostname from IMDS and disable itself.",
+                "Without an agent, an enabled oneshot unit (WantedBy=multi-user.target) must fetch the goal state from 168.63.129.16, post Ready to comp=health, set the hostname from IMDS and disable itself; its script is read, and `azlinux ready` / Send-WireServerReady (samples/azure-provisioning.service) count as reporting. A ConditionPathExists=! that holds in the image means it never runs.",
                 Agentless);
         }
 
@@ -63,7 +63,7 @@ namespace AzureLinuxImage.Readiness
             s.WaagentMode = (p.Waagent.Settings?.Get("Provisioning.Agent") ?? "auto").ToLowerInvariant();
             s.CloudInit = p.CloudInit.Enabled && !s.CloudInitDisabledOnCmdline;
             s.AzureInit = p.AzureInit.Installed && p.AzureInit.Unit.Active;
-            s.Agentless = p.AgentlessUnits.Any(u => u.Enabled && u.ReportsReady);
+            s.Agentless = p.AgentlessUnits.Any(u => u.Enabled && u.ReportsReady && u.SkippedBy == null);
             return s;
         }
 
@@ -95,7 +95,7 @@ namespace AzureLinuxImage.Readiness
             }
             if (s.Agentless)
             {
-                provisioners.Add("agent-less unit " + p.AgentlessUnits.First(u => u.Enabled && u.ReportsReady).UnitName);
+                provisioners.Add("agent-less unit " + p.AgentlessUnits.First(u => u.Enabled && u.ReportsReady && u.SkippedBy == null).UnitName);
             }
             string installHint = ctx.PackageInstall("waagent cloud-init", "WALinuxAgent cloud-init");
             if (provisioners.Count == 0)
@@ -450,6 +450,12 @@ namespace AzureLinuxImage.Readiness
             if (!unit.Enabled)
             {
                 return Outcome.Fail($"{unit.UnitName} reports to the wire server but is not enabled.", ev, $"systemctl enable {unit.UnitName}");
+            }
+            if (unit.SkippedBy is SourceLine skip)
+            {
+                string what = ctx.Facts.Root.TryReadText(skip.File)?.Split('\n').ElementAtOrDefault(skip.Line - 1)?.Trim() ?? "ConditionPathExists";
+                return Outcome.Fail($"{unit.UnitName} never runs: {what} and that path exists in the image.", skip,
+                    "Remove the agent the condition guards against (apt-get purge waagent / dnf remove WALinuxAgent, or cloud-init), or drop the condition.");
             }
             if (!unit.ReportsReady || !unit.ReadsGoalState)
             {

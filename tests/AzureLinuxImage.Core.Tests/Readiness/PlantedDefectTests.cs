@@ -207,3 +207,41 @@ namespace AzureLinuxImage.Tests.Readiness
         }
     }
 }
+
+namespace AzureLinuxImage.Tests.Readiness
+{
+    /// <summary>The module's own first-boot unit (samples/azure-provisioning.service) judged by the R-NOAGENT rule.</summary>
+    public sealed class SampleUnitTests : IClassFixture<DebianRoots>
+    {
+        private readonly DebianRoots roots;
+
+        public SampleUnitTests(DebianRoots roots)
+        {
+            this.roots = roots;
+        }
+
+        [Fact]
+        public void TheSampleUnitPassesOnceNoAgentIsInstalledAndIsSkippedWhileWaagentIs()
+        {
+            LinuxRoot root = roots.AzureReady;
+            using System.IDisposable change = root.Change();
+            root.Delete("etc/systemd/system/multi-user.target.wants/walinuxagent.service");
+            root.Write("etc/systemd/system/azure-provisioning.service", File.ReadAllText(Repository.File("samples/azure-provisioning.service")));
+            root.Symlink("etc/systemd/system/multi-user.target.wants/azure-provisioning.service", "/etc/systemd/system/azure-provisioning.service");
+            root.Write("usr/local/bin/azlinux", "\u007fELF (the self-contained CLI)");
+
+            // waagent's binary is still installed: the unit's ConditionPathExists=!/usr/sbin/waagent skips it at boot.
+            ReadinessFinding skipped = Rule(Check(root.Path, ProvisioningAgentChoice.None), "AgentlessReportsReady");
+            Assert.Equal(ReadinessStatus.Fail, skipped.Status);
+            Assert.Contains("never runs", skipped.Message);
+            Assert.Equal("/etc/systemd/system/azure-provisioning.service", skipped.EvidenceFile);
+            Assert.StartsWith("ConditionPathExists=!/usr/sbin/waagent", root.Read("etc/systemd/system/azure-provisioning.service").Split('\n')[skipped.EvidenceLine - 1]);
+
+            root.Delete("usr/sbin/waagent"); // apt-get purge waagent
+            IReadOnlyList<ReadinessFinding> findings = Check(root.Path, ProvisioningAgentChoice.None);
+            ReadinessFinding f = Rule(findings, "AgentlessReportsReady");
+            Assert.True(f.Status == ReadinessStatus.Pass, f.Message);
+            Assert.Equal(ReadinessStatus.Pass, Rule(findings, "ProvisioningAgent").Status);
+        }
+    }
+}
