@@ -173,6 +173,11 @@ namespace AzureLinuxImage.Linux
             {
                 fact = Fact<T>.Failed($"{Root.Description}: {ex.Message}");
             }
+            catch (Exception ex) when (!(ex is OperationCanceledException))
+            {
+                // One unreadable fact group makes its rules Unknown; it never stops the other checks.
+                fact = Fact<T>.Failed($"{Root.Description}: {name} could not be read ({ex.GetType().Name}: {ex.Message}).");
+            }
             cache[name] = fact;
             return fact;
         }

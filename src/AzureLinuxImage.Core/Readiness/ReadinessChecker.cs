@@ -26,6 +26,11 @@ namespace AzureLinuxImage.Readiness
                 {
                     outcome = Outcome.Unknown(ex.Message);
                 }
+                catch (Exception ex) when (!(ex is OperationCanceledException))
+                {
+                    // A defect in one rule must not cost the user the other findings: report it, do not throw.
+                    outcome = Outcome.Unknown($"the rule could not be evaluated ({ex.GetType().Name}: {ex.Message}); please report this.");
+                }
                 findings.Add(ToFinding(path, rule, outcome));
             }
             return findings;

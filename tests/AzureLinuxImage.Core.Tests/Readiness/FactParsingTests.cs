@@ -240,3 +240,32 @@ namespace AzureLinuxImage.Tests.Readiness
         public ReadinessFinding this[string id] => findings.Single(f => f.RuleId == id);
     }
 }
+
+namespace AzureLinuxImage.Tests.Readiness
+{
+    public sealed class AzureInitTests
+    {
+        [Fact]
+        public void AzureInitProvisionsAndTwoAgentsConflict()
+        {
+            using LinuxRoot root = LinuxRoot.Synthetic();
+            root.Write("usr/bin/azure-init", "binary");
+            root.Write("lib/systemd/system/azure-init.service", "[Service]\nType=oneshot\nExecStart=/usr/bin/azure-init\n[Install]\nWantedBy=multi-user.target\n");
+            root.Symlink("etc/systemd/system/multi-user.target.wants/azure-init.service", "/lib/systemd/system/azure-init.service");
+            ReadinessFinding f = DebianReadinessTests.Rule(DebianReadinessTests.Check(root.Path), "ProvisioningAgent");
+            Assert.Equal(ReadinessStatus.Pass, f.Status);
+            Assert.Contains("azure-init", f.Message);
+
+            root.Write("usr/bin/cloud-init", "#!/usr/bin/python3\n");
+            root.Write("lib/systemd/system/cloud-init-local.service", "[Unit]\n");
+            root.Symlink("etc/systemd/system/cloud-init.target.wants/cloud-init-local.service", "/lib/systemd/system/cloud-init-local.service");
+            ReadinessFinding both = DebianReadinessTests.Rule(DebianReadinessTests.Check(root.Path), "ProvisioningAgent");
+            Assert.Equal(ReadinessStatus.Fail, both.Status);
+            Assert.Contains("cloud-init, azure-init", both.Message);
+
+            // Masking azure-init leaves cloud-init alone.
+            root.Symlink("etc/systemd/system/azure-init.service", "/dev/null");
+            Assert.Equal(ReadinessStatus.Pass, DebianReadinessTests.Rule(DebianReadinessTests.Check(root.Path), "ProvisioningAgent").Status);
+        }
+    }
+}
