@@ -4,10 +4,13 @@ using AzureLinuxImage.Errors;
 
 namespace AzureLinuxImage.Cli.Verbs
 {
-    /// <summary>Runs a verb's body: errors go to stderr as "azlinux: &lt;ErrorId&gt;: message" with a non-zero exit code.</summary>
+    /// <summary>Runs a verb's body: errors go to stderr as "azlinux: &lt;ErrorId&gt;: message" with a non-zero exit code; Ctrl+C exits 130.</summary>
     internal static class CliErrors
     {
         public const int Failure = 1;
+
+        /// <summary>Exit code after Ctrl+C, as shells report SIGINT.</summary>
+        public const int Cancelled = 130;
 
         /// <param name="body">The verb's work.</param>
         /// <param name="failure">Exit code for an error (azlinux test uses 2: "could not inspect", 1 being "a rule failed").</param>
@@ -16,6 +19,11 @@ namespace AzureLinuxImage.Cli.Verbs
             try
             {
                 return body();
+            }
+            catch (OperationCanceledException)
+            {
+                Console.Error.WriteLine("azlinux: OperationStopped: cancelled.");
+                return Cancelled;
             }
             catch (AzureLinuxImageException e)
             {
