@@ -62,10 +62,21 @@ namespace AzureLinuxImage.Operations
     /// </summary>
     internal static class ReadinessSeams
     {
-        /// <summary>null until the Linux view is merged: -Path then reports ImageInspectionUnavailable.</summary>
+        /// <summary>
+        /// null until the Linux view (branch fs-ext) is merged: -Path then reports ImageInspectionUnavailable. Wiring:
+        /// open Linux.LinuxImage, pass RequireFileSystem() as the root, the LinuxImage as the owner, and a
+        /// <see cref="DiskLayoutFacts"/> from Disk (Format, Variant, VirtualSize, LogicalSectorSize), Table (Scheme,
+        /// Partitions: Number, Offset/sector size, Length, TypeId, UniqueId, Name) and Volumes/LogicalVolumes
+        /// (FileSystem.Kind == Swap for HasSwapSignature, Uuid, Label; RootOnLvm from the volume mounted at /), plus
+        /// the EFI/BOOT/BOOT*.EFI files found on the vfat ESP.
+        /// </summary>
         public static LinuxImageOpener? ImageOpener => null;
 
-        /// <summary>Interim gzip-only reader; to be replaced by Compression's Initramfs.ReadEntries.</summary>
+        /// <summary>
+        /// Interim gzip-only reader; to be replaced by Compression's reader (branch compression):
+        /// (input, path) =&gt; Initramfs.ReadEntries(input, InitramfsLimits.Default, path).Select(e =&gt; e.Name),
+        /// with its typed errors (AzureLinuxImageException) left to InitramfsFacts, which turns them into Unknown.
+        /// </summary>
         public static InitramfsLister InitramfsReader => GzipInitramfsReader.List;
     }
 
