@@ -27,6 +27,8 @@ namespace AzureLinuxImage.Tests.Compression
                     rng.NextBytes(b);
                     return b;
                 }
+                case "bigtext":
+                    return Make("text", 6_000_000);
                 case "text":
                 {
                     string[] words = { "linux", "azure", "kernel", "initramfs", "module", "hv_vmbus", "hv_storvsc", "the", "a", "of", "/lib/modules/6.1.0-13-amd64/kernel/drivers/", "\n", "    ", "=", "0x" };

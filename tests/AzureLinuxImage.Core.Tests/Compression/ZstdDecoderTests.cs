@@ -20,6 +20,8 @@ namespace AzureLinuxImage.Tests.Compression
                     d.Add(kind, level);
                 }
             }
+            d.Add("bigtext", "-3");
+            d.Add("bigtext", "--long=23 -1");
             d.Add("text", "--ultra -22");
             d.Add("binary", "--ultra -22");
             d.Add("text", "--long=24 -12");

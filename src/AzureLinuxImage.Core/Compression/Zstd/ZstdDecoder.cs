@@ -330,9 +330,9 @@ namespace AzureLinuxImage.Compression.Zstd
         /// <summary>Grows the ring while it has never wrapped, so short frames never allocate their whole window.</summary>
         private void EnsureCapacity()
         {
-            if (capacity < maxCapacity && frameTotal == writePos && writePos + blockMax > capacity)
+            if (capacity < maxCapacity && frameTotal == writePos && writePos + blockMax >= capacity)
             {
-                int grown = (int)Math.Min(maxCapacity, Math.Max((long)capacity * 2, (long)writePos + blockMax));
+                int grown = (int)Math.Min(maxCapacity, Math.Max((long)capacity * 2, (long)writePos + blockMax + 1));
                 Array.Resize(ref window, grown);
                 capacity = grown;
             }
