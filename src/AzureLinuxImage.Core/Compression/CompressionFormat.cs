@@ -66,6 +66,12 @@ namespace AzureLinuxImage.Compression
             {
                 case CompressionFormat.Zstd:
                     return new ZstdDecoder(input, limits, strict);
+                case CompressionFormat.Xz:
+                    return new Xz.XzDecoder(input, limits, strict);
+                case CompressionFormat.Lzma:
+                    return new Xz.LzmaAloneDecoder(input, limits);
+                case CompressionFormat.Gzip:
+                    return new GzipDecoder(input);
                 default:
                     throw new ArgumentOutOfRangeException(nameof(format), format, "no decoder");
             }
