@@ -70,6 +70,10 @@ namespace AzureLinuxImage.Compression
                     return new Xz.XzDecoder(input, limits, strict);
                 case CompressionFormat.Lzma:
                     return new Xz.LzmaAloneDecoder(input, limits);
+                case CompressionFormat.Lz4Legacy:
+                    return new Lz4.Lz4LegacyDecoder(input, limits, strict);
+                case CompressionFormat.Lz4Frame:
+                    return new Lz4.Lz4FrameDecoder(input, limits, strict);
                 case CompressionFormat.Gzip:
                     return new GzipDecoder(input);
                 default:
