@@ -74,6 +74,8 @@ namespace AzureLinuxImage.Compression
                     return new Lz4.Lz4LegacyDecoder(input, limits, strict);
                 case CompressionFormat.Lz4Frame:
                     return new Lz4.Lz4FrameDecoder(input, limits, strict);
+                case CompressionFormat.Bzip2:
+                    return new Bzip2.Bzip2Decoder(input, limits, strict);
                 case CompressionFormat.Gzip:
                     return new GzipDecoder(input);
                 default:
