@@ -77,7 +77,7 @@ namespace AzureLinuxImage.Compression
                 case CompressionFormat.Bzip2:
                     return new Bzip2.Bzip2Decoder(input, limits, strict);
                 case CompressionFormat.Gzip:
-                    return new GzipDecoder(input);
+                    return new Gzip.GzipDecoder(input, strict);
                 default:
                     throw new ArgumentOutOfRangeException(nameof(format), format, "no decoder");
             }

@@ -53,9 +53,7 @@ namespace AzureLinuxImage.Compression
                         $"at offset {outer.Position}: the bytes {BitConverter.ToString(outer.Buffer, outer.Offset, Math.Min(have, 6))} start neither a cpio archive (070701) nor a known compression (gzip, zstd, xz, lzma, lz4, bzip2).");
                 }
                 var partLimits = new DecompressionLimits(Math.Max(0, limits.MaxDecompressedBytes - decompressed), Math.Max(limits.MaxWindowBytes, 4096));
-                IDecoder decoder = format == CompressionFormat.Gzip
-                    ? new GzipDecoder(outer)
-                    : Decompressors.CreateDecoder(format, outer, partLimits, strict: false);
+                IDecoder decoder = Decompressors.CreateDecoder(format, outer, partLimits, strict: false);
                 var stream = new DecompressionStream(decoder, partLimits, sourceName);
                 var inner = new InputBuffer(stream, sourceName);
                 var innerReader = new CpioReader(inner, limits) { EntryCount = entries };
@@ -74,11 +72,6 @@ namespace AzureLinuxImage.Compression
                 }
                 entries = innerReader.EntryCount;
                 decompressed += stream.Position;
-                if (format == CompressionFormat.Gzip)
-                {
-                    // GZipStream read ahead: nothing after a gzip part can be located.
-                    yield break;
-                }
             }
         }
 

@@ -1,3 +1,4 @@
+using System;
 using AzureLinuxImage.Compression;
 using AzureLinuxImage.Errors;
 using AzureLinuxImage.Tests.Infrastructure;
@@ -27,6 +28,19 @@ namespace AzureLinuxImage.Tests.Compression
             byte[] a = Make("text"), b = Make("binary");
             byte[] all = Concat(Compress(dir, a, "gzip", "gzip", "-c -1"), Compress(dir, b, "gzip", "gzip", "-c -9"));
             Assert.Equal(Compress(dir, all, "gzip", "gzip", "-d -c"), Decode(all, CompressionFormat.Gzip));
+        }
+
+        [Theory]
+        [InlineData("-n -1")]
+        [InlineData("-N -9")]
+        public void Decodes_stored_and_named_members_and_refuses_truncation(string args)
+        {
+            using var dir = new TempDirectory();
+            byte[] data = Concat(Make("random", 200_000), Make("text", 100_000));
+            byte[] z = CompressFile(dir, data, "gzip", "gzip", args, ".gz");
+            Assert.Equal(data, Decode(z, CompressionFormat.Gzip));
+            Assert.Throws<InvalidImageException>(() => Decode(z.AsSpan(0, z.Length - 3).ToArray(), CompressionFormat.Gzip));
+            Assert.Throws<InvalidImageException>(() => Decode(z.AsSpan(0, z.Length / 2).ToArray(), CompressionFormat.Gzip));
         }
 
         [Fact]

@@ -185,10 +185,13 @@ namespace AzureLinuxImage.Tests.Compression
             File.WriteAllText(Path.Combine(sub, "extra/file"), "x");
             string cpio2 = Cpio(sub, dir.File("second.cpio"));
             byte[] two = Compress(dir, File.ReadAllBytes(cpio2), "zstd", "zstd", "-q -c -3");
+            byte[] three = Compress(dir, File.ReadAllBytes(cpio2), "gzip", "gzip", "-c -9");
+            byte[] four = Compress(dir, File.ReadAllBytes(cpio2), "xz", "xz-utils", "-c --check=crc32");
             string file = dir.File("multi.img");
-            File.WriteAllBytes(file, Concat(one, new byte[4 - (one.Length % 4)], new byte[512], two));
+            File.WriteAllBytes(file, Concat(one, new byte[4 - (one.Length % 4)], new byte[512], two, three, new byte[4], four));
             var names = Read(file).Select(e => e.Name).ToList();
-            Assert.Equal(expected1.Concat(CpioList(cpio2)).ToList(), names);
+            var second = CpioList(cpio2);
+            Assert.Equal(expected1.Concat(second).Concat(second).Concat(second).ToList(), names);
         }
 
         [Fact]

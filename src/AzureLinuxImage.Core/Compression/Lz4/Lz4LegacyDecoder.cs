@@ -94,12 +94,14 @@ namespace AzureLinuxImage.Compression.Lz4
                     compressed = new byte[Math.Max(n, Math.Min(MaxCompressed, compressed.Length * 2))];
                 }
                 input.ReadExactly(compressed, 0, n, "LZ4 legacy block");
-                if (output.Length == 0)
+                // A compressed byte expands to at most 255 bytes, so small blocks need small buffers.
+                int bound = (int)Math.Min(BlockSize, ((long)n * 255) + 64);
+                if (output.Length < bound)
                 {
-                    output = new byte[BlockSize];
+                    output = new byte[Math.Max(bound, Math.Min(BlockSize, output.Length * 2))];
                 }
                 outPos = 0;
-                outEnd = Lz4Block.Decode(compressed, 0, n, output, 0, BlockSize, 0, source);
+                outEnd = Lz4Block.Decode(compressed, 0, n, output, 0, Math.Min(BlockSize, output.Length), 0, source);
                 if (outEnd > 0)
                 {
                     return true;
