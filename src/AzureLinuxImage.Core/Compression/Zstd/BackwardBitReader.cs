@@ -13,6 +13,9 @@ namespace AzureLinuxImage.Compression.Zstd
         private int start;
         private int length;
         private long bitPos;
+        private long cacheBase;
+        private ulong cache;
+        private bool cacheValid;
 
         /// <summary>Starts at the end mark; false when the last byte is zero (no end mark).</summary>
         public bool Init(byte[] source, int offset, int count)
@@ -32,6 +35,7 @@ namespace AzureLinuxImage.Compression.Zstd
                 return false;
             }
             bitPos = ((long)(count - 1) * 8) + HighBit(last);
+            cacheValid = false;
             return true;
         }
 
@@ -65,13 +69,27 @@ namespace AzureLinuxImage.Compression.Zstd
 
         private uint Extract(long pos, int n)
         {
+            // Fast path: the bits lie in the cached 64-bit word (reading backward, it is reloaded every few bytes).
+            long off = pos - cacheBase;
+            if (cacheValid && off >= 0 && off + n <= 64)
+            {
+                return (uint)((cache >> (int)off) & ((1UL << n) - 1));
+            }
             if (pos < 0)
             {
                 int have = n + (int)System.Math.Max(pos, -64);
                 return have <= 0 ? 0u : Extract(0, have) << (n - have);
             }
-            int byteIndex = (int)(pos >> 3);
-            int shift = (int)(pos & 7);
+            long top = (pos + n + 7) >> 3;
+            long baseByte = System.Math.Max(0, top - 8);
+            cacheBase = baseByte * 8;
+            cache = Load((int)baseByte);
+            cacheValid = true;
+            return (uint)((cache >> (int)(pos - cacheBase)) & ((1UL << n) - 1));
+        }
+
+        private ulong Load(int byteIndex)
+        {
             ulong word;
             if (byteIndex + 8 <= length)
             {
@@ -85,7 +103,7 @@ namespace AzureLinuxImage.Compression.Zstd
                     word |= (ulong)data[start + byteIndex + i] << (8 * i);
                 }
             }
-            return (uint)((word >> shift) & ((1UL << n) - 1));
+            return word;
         }
     }
 }

@@ -164,15 +164,37 @@ namespace AzureLinuxImage.Compression.Zstd
         /// <summary>Decodes exactly <paramref name="count"/> literals from one backward stream; the stream must be consumed exactly.</summary>
         public void DecodeStream(byte[] src, int pos, int length, byte[] output, int outPos, int count, string source)
         {
-            var reader = default(BackwardBitReader);
-            if (!reader.Init(src, pos, length))
+            if (length <= 0 || src[pos + length - 1] == 0)
             {
                 throw CompressionErrors.Invalid(source, "zstd Huffman literals stream", "the stream is empty or has no end mark.");
             }
             int maxBits = MaxBits;
             byte[] sym = Symbol;
             byte[] nbs = NumberOfBits;
-            for (int i = 0; i < count; i++)
+            ulong mask = (1UL << maxBits) - 1;
+            long bitPos = ((long)(length - 1) * 8) + BackwardBitReader.HighBit(src[pos + length - 1]);
+            int i = 0;
+            // Fast path: four symbols (at most 44 bits) per 64-bit load while the load stays inside the stream.
+            int reach = 4 * maxBits;
+            while (count - i >= 4 && bitPos >= reach)
+            {
+                long baseByte = (bitPos - reach) >> 3;
+                ulong word = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(new ReadOnlySpan<byte>(src, pos + (int)baseByte, Math.Min(8, length - (int)baseByte)).Length == 8
+                    ? new ReadOnlySpan<byte>(src, pos + (int)baseByte, 8)
+                    : Padded(src, pos + (int)baseByte, length - (int)baseByte));
+                int shift = (int)(bitPos - (baseByte * 8));
+                for (int k = 0; k < 4; k++)
+                {
+                    int v = (int)((word >> (shift - maxBits)) & mask);
+                    output[outPos + i++] = sym[v];
+                    shift -= nbs[v];
+                }
+                bitPos = (baseByte * 8) + shift;
+            }
+            var reader = default(BackwardBitReader);
+            reader.Init(src, pos, length);
+            reader.Skip((int)(reader.Remaining - bitPos));
+            for (; i < count; i++)
             {
                 int v = (int)reader.PeekBits(maxBits);
                 output[outPos + i] = sym[v];
@@ -182,6 +204,13 @@ namespace AzureLinuxImage.Compression.Zstd
             {
                 throw CompressionErrors.Invalid(source, "zstd Huffman literals stream", "the stream is not consumed exactly by the regenerated size.");
             }
+        }
+
+        private static ReadOnlySpan<byte> Padded(byte[] src, int at, int available)
+        {
+            var b = new byte[8];
+            Array.Copy(src, at, b, 0, Math.Max(0, Math.Min(8, available)));
+            return b;
         }
     }
 }

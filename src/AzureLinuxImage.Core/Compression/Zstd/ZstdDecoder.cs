@@ -354,10 +354,21 @@ namespace AzureLinuxImage.Compression.Zstd
 
         private void WriteBytes(byte[] src, int offset, int count)
         {
+            byte[] w = window;
+            if (count <= 32 && writePos + count < capacity)
+            {
+                int d = writePos;
+                for (int i = 0; i < count; i++)
+                {
+                    w[d + i] = src[offset + i];
+                }
+                writePos = d + count;
+                return;
+            }
             while (count > 0)
             {
                 int n = Math.Min(count, capacity - writePos);
-                Buffer.BlockCopy(src, offset, window, writePos, n);
+                Buffer.BlockCopy(src, offset, w, writePos, n);
                 writePos += n;
                 if (writePos == capacity)
                 {
@@ -379,10 +390,10 @@ namespace AzureLinuxImage.Compression.Zstd
             while (length > 0)
             {
                 int chunk = Math.Min(length, Math.Min(capacity - src, capacity - writePos));
-                if (src < writePos && writePos - src < chunk)
+                int d = writePos;
+                if (chunk <= 32 || (src < d && d - src < 8 && d - src < chunk))
                 {
-                    // Overlapping copy: the match repeats bytes it is producing (RFC 8878 3.1.1.4).
-                    int d = writePos;
+                    // Short or tightly overlapping: forward byte copy repeats the bytes it produces (RFC 8878 3.1.1.4).
                     int s = src;
                     int end = d + chunk;
                     while (d < end)
@@ -390,9 +401,21 @@ namespace AzureLinuxImage.Compression.Zstd
                         w[d++] = w[s++];
                     }
                 }
+                else if (src < d && d - src < chunk)
+                {
+                    // Overlapping by at least 8: copy in non-overlapping steps of the offset.
+                    int step = d - src;
+                    int done = 0;
+                    while (done < chunk)
+                    {
+                        int n = Math.Min(step, chunk - done);
+                        Buffer.BlockCopy(w, src + done, w, d + done, n);
+                        done += n;
+                    }
+                }
                 else
                 {
-                    Buffer.BlockCopy(w, src, w, writePos, chunk);
+                    Buffer.BlockCopy(w, src, w, d, chunk);
                 }
                 src += chunk;
                 writePos += chunk;
