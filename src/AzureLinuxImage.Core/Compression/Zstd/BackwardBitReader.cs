@@ -52,6 +52,7 @@ namespace AzureLinuxImage.Compression.Zstd
             return n;
         }
 
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
         public uint ReadBits(int n)
         {
             if (n == 0)
@@ -67,6 +68,7 @@ namespace AzureLinuxImage.Compression.Zstd
 
         public void Skip(int n) => bitPos -= n;
 
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
         private uint Extract(long pos, int n)
         {
             // Fast path: the bits lie in the cached 64-bit word (reading backward, it is reloaded every few bytes).
@@ -75,10 +77,15 @@ namespace AzureLinuxImage.Compression.Zstd
             {
                 return (uint)((cache >> (int)off) & ((1UL << n) - 1));
             }
+            return ExtractSlow(pos, n);
+        }
+
+        private uint ExtractSlow(long pos, int n)
+        {
             if (pos < 0)
             {
                 int have = n + (int)System.Math.Max(pos, -64);
-                return have <= 0 ? 0u : Extract(0, have) << (n - have);
+                return have <= 0 ? 0u : ExtractSlow(0, have) << (n - have);
             }
             long top = (pos + n + 7) >> 3;
             long baseByte = System.Math.Max(0, top - 8);
