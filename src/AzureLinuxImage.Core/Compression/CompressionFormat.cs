@@ -83,6 +83,28 @@ namespace AzureLinuxImage.Compression
             }
         }
 
+        /// <summary>
+        /// Opens <paramref name="data"/> decompressed according to its magic number (a kernel module
+        /// .ko.xz/.ko.zst/.ko.gz, a compressed firmware file); data in no known compression is returned as read.
+        /// </summary>
+        public static Stream OpenDetected(Stream data, DecompressionLimits limits, string sourceName, out CompressionFormat format)
+        {
+            var input = new InputBuffer(data, sourceName);
+            int have = input.Fill(16);
+            format = Detect(new ReadOnlySpan<byte>(input.Buffer, input.Offset, have));
+            IDecoder decoder = format == CompressionFormat.None ? new PassThrough(input) : CreateDecoder(format, input, limits, strict: true);
+            return new DecompressionStream(decoder, limits, sourceName, data);
+        }
+
+        private sealed class PassThrough : IDecoder
+        {
+            private readonly InputBuffer input;
+
+            public PassThrough(InputBuffer input) => this.input = input;
+
+            public int Read(byte[] buffer, int offset, int count) => input.ReadSome(buffer, offset, count);
+        }
+
         /// <summary>Opens a read-only decompressing stream over a whole compressed file (strict: nothing but the format to its end).</summary>
         public static Stream Open(Stream compressed, CompressionFormat format, DecompressionLimits limits, string sourceName)
         {
