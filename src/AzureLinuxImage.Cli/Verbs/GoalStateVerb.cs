@@ -17,7 +17,7 @@ namespace AzureLinuxImage.Cli.Verbs
             {
                 endpoint, agent, timeout, json, verbose,
             };
-            command.SetAction(parse => WireText.Run(() =>
+            command.SetAction(parse => CliErrors.Run(() =>
             {
                 using var context = new CliContext(verbose: parse.GetValue(verbose));
                 WireServerGoalStateResult result = GetWireServerGoalState.Run(new WireServerOptions

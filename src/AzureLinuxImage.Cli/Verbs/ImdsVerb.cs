@@ -19,7 +19,7 @@ namespace AzureLinuxImage.Cli.Verbs
             {
                 path, apiVersion, endpoint, timeout, json, verbose,
             };
-            command.SetAction(parse => WireText.Run(() =>
+            command.SetAction(parse => CliErrors.Run(() =>
             {
                 using var context = new CliContext(verbose: parse.GetValue(verbose));
                 InstanceMetadataResult result = GetInstanceMetadata.Run(new InstanceMetadataOptions

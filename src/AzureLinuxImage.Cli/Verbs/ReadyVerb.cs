@@ -30,7 +30,7 @@ namespace AzureLinuxImage.Cli.Verbs
             {
                 endpoint, agent, timeout, notReady, subStatus, description, hostname, imds, skipPps, root, dryRun, json, verbose,
             };
-            command.SetAction(parse => WireText.Run(() =>
+            command.SetAction(parse => CliErrors.Run(() =>
             {
                 bool isNotReady = parse.GetValue(notReady);
                 if (!isNotReady && (parse.GetValue(subStatus) != null || parse.GetValue(description) != null))

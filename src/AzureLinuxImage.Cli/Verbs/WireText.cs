@@ -12,23 +12,6 @@ namespace AzureLinuxImage.Cli.Verbs
         /// <summary>Exit code when --dry-run stopped before anything was sent.</summary>
         public const int NotSent = 2;
 
-        /// <summary>Exit code after Ctrl+C.</summary>
-        public const int Cancelled = 130;
-
-        /// <summary>Runs a verb body; Ctrl+C ends it with a message and exit code 130 rather than a stack trace.</summary>
-        public static int Run(Func<int> body)
-        {
-            try
-            {
-                return CliErrors.Run(body);
-            }
-            catch (OperationCanceledException)
-            {
-                Console.Error.WriteLine("azlinux: OperationStopped: cancelled.");
-                return Cancelled;
-            }
-        }
-
         public static RetryPolicy WirePolicy(int? timeoutSeconds) =>
             timeoutSeconds is int t ? RetryPolicy.WireServerDefault.WithTotalBudget(TimeSpan.FromSeconds(Positive(t))) : RetryPolicy.WireServerDefault;
 
