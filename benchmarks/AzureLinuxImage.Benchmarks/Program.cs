@@ -16,6 +16,7 @@ namespace AzureLinuxImage.Benchmarks
             ["convert-vhd"] = ConvertBenchmark.DynamicVhd,
             ["resize"] = ResizeBenchmark.Run,
             ["zstd-initrd"] = ZstdBenchmark.Run,
+            ["decoders-initrd"] = ZstdBenchmark.AllDecoders,
         };
 
         private static int Main(string[] args)
