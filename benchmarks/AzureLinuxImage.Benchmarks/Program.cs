@@ -16,6 +16,8 @@ namespace AzureLinuxImage.Benchmarks
             ["convert-vhd"] = ConvertBenchmark.DynamicVhd,
             ["convert-vhdx"] = ConvertBenchmark.DynamicVhdx,
             ["resize"] = ResizeBenchmark.Run,
+            ["zstd-initrd"] = ZstdBenchmark.Run,
+            ["decoders-initrd"] = ZstdBenchmark.AllDecoders,
         };
 
         private static int Main(string[] args)
