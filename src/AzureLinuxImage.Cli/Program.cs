@@ -23,6 +23,9 @@ namespace AzureLinuxImage.Cli
             ConvertVerb.Create(),
             ResizeVerb.Create(),
             WaagentVerb.Create(),
+            GoalStateVerb.Create(),
+            ReadyVerb.Create(),
+            ImdsVerb.Create(),
         };
     }
 }
