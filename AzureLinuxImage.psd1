@@ -12,6 +12,7 @@
     FormatsToProcess     = @('AzureLinuxImage.format.ps1xml')
     CmdletsToExport      = @(
         'ConvertTo-FixedVhd'
+        'Copy-DiskImageToAzure'
         'Get-AzureInstanceMetadata'
         'Get-DiskImageInfo'
         'Get-WaagentConfig'
