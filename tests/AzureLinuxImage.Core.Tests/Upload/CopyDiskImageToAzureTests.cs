@@ -165,6 +165,8 @@ namespace AzureLinuxImage.Tests.Upload
             });
             Assert.ThrowsAny<OperationCanceledException>(() => CopyDiskImageToAzure.Run(source, blob, UploadTestKit.Options(t1, threads: 2), context));
 
+            // A request whose body was all sent before the cancel may still be committed by the service after it.
+            await Task.Delay(1000, TestContext.Current.CancellationToken);
             var probe = new PageBlobClient(blob, null, new PageBlobClientOptions());
             long present = (await probe.GetPageRangesAsync(CancellationToken.None)).Sum(r => r.Length);
             Assert.True(present > 0, "the first run wrote something");
@@ -237,6 +239,53 @@ namespace AzureLinuxImage.Tests.Upload
             Assert.DoesNotContain(AzuriteFixture.Signature(), e.ToString());
         }
 
+        [Fact]
+        public async Task Cli_upload_killed_with_SIGKILL_then_resumed_is_complete_and_resends_nothing()
+        {
+            string source = Source("raw", dataMiB: 48);
+            Uri blob = azurite.BlobUrl("cli-kill.vhd");
+            var probe = new PageBlobClient(blob, null, new PageBlobClientOptions());
+            var psi = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            foreach (string a in new[] { Repository.CliDll, "upload", source, blob.ToString(), "--threads", "1" })
+            {
+                psi.ArgumentList.Add(a);
+            }
+            using (var first = System.Diagnostics.Process.Start(psi)!)
+            {
+                var deadline = DateTime.UtcNow.AddSeconds(60);
+                while (DateTime.UtcNow < deadline && !first.HasExited)
+                {
+                    BlobState? state = await probe.GetPropertiesAsync(CancellationToken.None);
+                    if (state != null && (await probe.GetPageRangesAsync(CancellationToken.None)).Sum(r => r.Length) >= 8 * MiB)
+                    {
+                        break;
+                    }
+                    await Task.Delay(20, TestContext.Current.CancellationToken);
+                }
+                first.Kill(); // SIGKILL on Unix: no cleanup runs.
+                first.WaitForExit();
+            }
+            await Task.Delay(1000, TestContext.Current.CancellationToken);
+            long present = (await probe.GetPageRangesAsync(CancellationToken.None)).Sum(r => r.Length);
+            Assert.True(present > 0, "the killed run wrote something");
+
+            ToolResult resumed = AzLinux.Run("upload", source, blob.ToString(), "--resume", "--json");
+            Assert.True(resumed.ExitCode == 0, resumed.StdErr);
+            using var json = System.Text.Json.JsonDocument.Parse(resumed.StdOut);
+            long sent = json.RootElement.GetProperty("bytesSent").GetInt64();
+            Assert.True(json.RootElement.GetProperty("resumed").GetBoolean());
+            Assert.DoesNotContain("?", json.RootElement.GetProperty("destination").GetString());
+            Assert.DoesNotContain(AzuriteFixture.Signature(), resumed.StdOut + resumed.StdErr);
+
+            string expectedPath = temp.File("cli-expected.vhd");
+            ConvertToFixedVhd.Run(source, expectedPath, force: true, skipAlignment: false, new SilentContext());
+            AssertSameVhd(File.ReadAllBytes(expectedPath), await UploadTestKit.DownloadAsync(blob));
+            var (t3, c3) = UploadTestKit.Transport();
+            CopyDiskImageToAzure.Run(source, azurite.BlobUrl("cli-full.vhd"), UploadTestKit.Options(t3), new RecordingContext());
+            Assert.Equal(c3.PageBytes, present + sent);
+            Assert.True(sent > 0, $"the kill came after the upload finished ({present} bytes there)");
+        }
+
         [Theory]
         [InlineData("https://a.blob.core.windows.net/c/d.vhd?sv=2021&sr=b&sig=abc%2Bdef%3D&se=x", "https://a.blob.core.windows.net/c/d.vhd?sv=2021&sr=b&sig=REDACTED&se=x")]
         [InlineData("Authorization: Bearer eyJ0eXAi.eyJhdWQ.sig", "Authorization: Bearer REDACTED")]
@@ -281,7 +330,7 @@ namespace AzureLinuxImage.Tests.Upload
         private string Source(string format, int dataMiB = 1)
         {
             string raw = temp.File($"source-{format}-{dataMiB}.raw");
-            long size = (30 * MiB) + 1536 + 100;
+            long size = (Math.Max(30, dataMiB + 12) * MiB) + 1536 + 100;
             Files.CreateSparse(raw, size);
             Files.WriteAt(raw, MiB, Files.Random(dataMiB * (int)MiB, 1));
             Files.WriteAt(raw, 9 * MiB + 4096, Files.Random(300 * 1024, 2));
