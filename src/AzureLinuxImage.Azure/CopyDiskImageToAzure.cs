@@ -100,7 +100,8 @@ namespace AzureLinuxImage.Azure
                 present = Wait(client.GetPageRangesAsync(cancellation));
                 if (mode == Mode.Overwrite && !managedDisk)
                 {
-                    Wait(client.SetMetadataAsync(identity.Metadata, cancellation));
+                    // Until the overwrite completes the blob holds other data: no identity, so -Resume refuses it.
+                    Wait(client.SetMetadataAsync(new Dictionary<string, string>(), cancellation));
                 }
             }
 
@@ -110,6 +111,10 @@ namespace AzureLinuxImage.Azure
             byte[]? md5 = pump.Run(source, footer.Serialize());
             clock.Stop();
 
+            if (mode == Mode.Overwrite && !managedDisk)
+            {
+                Wait(client.SetMetadataAsync(identity.Metadata, cancellation));
+            }
             string? md5Text = md5 == null ? null : Convert.ToBase64String(md5);
             if (md5 != null)
             {

@@ -125,6 +125,42 @@ namespace AzureLinuxImage.Tests.Upload
             ConvertToFixedVhd.Run(source, expectedPath, force: true, skipAlignment: false, new SilentContext());
             AssertSameVhd(File.ReadAllBytes(expectedPath), await UploadTestKit.DownloadAsync(blob));
             Assert.True(result.BytesCleared >= 64 * 1024, $"cleared {result.BytesCleared}");
+
+            // The overwritten blob now records this source: -Resume accepts it and has nothing left to send.
+            var (t3, _) = UploadTestKit.Transport();
+            UploadOptions resume = UploadTestKit.Options(t3);
+            resume.Resume = true;
+            AzureUploadResult again = CopyDiskImageToAzure.Run(source, blob, resume, new RecordingContext())!;
+            Assert.Equal(0, again.BytesSent);
+        }
+
+        [Fact]
+        public async Task An_interrupted_overwrite_of_another_blob_cannot_be_resumed()
+        {
+            string source = Source("raw", dataMiB: 8);
+            long blobLength = AzureDiskRules.RoundUpToMiB(new FileInfo(source).Length) + 512;
+            Uri blob = azurite.BlobUrl("overwrite-cancel.vhd");
+            await UploadTestKit.CreatePageBlobAsync(blob, blobLength);
+            await UploadTestKit.PutPageAsync(blob, 25 * MiB, Files.Random(4096, 5));
+            using var cts = new CancellationTokenSource();
+            var (t1, _) = UploadTestKit.Transport();
+            UploadOptions force = UploadTestKit.Options(t1, threads: 1);
+            force.Force = true;
+            var context = new RecordingContext(cts.Token, (done, total) =>
+            {
+                if (done > 2 * MiB)
+                {
+                    cts.Cancel();
+                }
+            });
+            Assert.ThrowsAny<OperationCanceledException>(() => CopyDiskImageToAzure.Run(source, blob, force, context));
+
+            var (t2, c2) = UploadTestKit.Transport();
+            UploadOptions resume = UploadTestKit.Options(t2);
+            resume.Resume = true;
+            var e = Assert.Throws<AzureLinuxImageException>(() => CopyDiskImageToAzure.Run(source, blob, resume, new RecordingContext()));
+            Assert.Equal("ResumeSourceMismatch", e.ErrorId);
+            Assert.Equal(0, c2.Puts);
         }
 
         [Fact]
