@@ -264,6 +264,38 @@ namespace AzureLinuxImage.Tests.Upload
         }
 
         [Fact]
+        public async Task WhatIf_checks_the_destination_and_writes_nothing()
+        {
+            string source = Source("raw");
+            Uri blob = azurite.BlobUrl("whatif.vhd");
+            var (transport, counter) = UploadTestKit.Transport();
+            var context = new RecordingContext { Confirm = false };
+
+            AzureUploadResult? result = CopyDiskImageToAzure.Run(source, blob, UploadTestKit.Options(transport), context);
+
+            Assert.Null(result);
+            Assert.Equal(0, counter.Puts);
+            Assert.Null(await new PageBlobClient(blob, null, new PageBlobClientOptions()).GetPropertiesAsync(CancellationToken.None));
+            Assert.Contains(context.Lines, l => l.StartsWith("ShouldProcess http://127.0.0.1:", StringComparison.Ordinal) && !l.Contains('?'));
+        }
+
+        [Fact]
+        public void Concurrency_halves_on_busy_answers_and_grows_back_to_the_maximum()
+        {
+            var limiter = new AdaptiveConcurrency(8);
+            limiter.OnThrottled();
+            Assert.Equal(4, limiter.Limit);
+            limiter.OnThrottled(); // the same burst: one signal
+            Assert.Equal(4, limiter.Limit);
+            for (int i = 0; i < 1000 && limiter.Limit < 8; i++)
+            {
+                limiter.OnSucceeded();
+            }
+            Assert.Equal(8, limiter.Limit);
+            Assert.Equal(4, limiter.LowestLimit);
+        }
+
+        [Fact]
         public void A_bad_signature_is_refused_with_the_signature_redacted()
         {
             string source = Source("raw");

@@ -64,10 +64,13 @@ namespace AzureLinuxImage.Tests.Upload
 
         public bool Completed { get; private set; }
 
+        /// <summary>What ShouldProcess answers: false acts as -WhatIf.</summary>
+        public bool Confirm { get; set; } = true;
+
         public bool ShouldProcess(string target, string action)
         {
             Lines.Enqueue($"ShouldProcess {target}: {action}");
-            return true;
+            return Confirm;
         }
 
         public void Progress(string activity, string status, long done, long total)
