@@ -18,6 +18,7 @@ namespace AzureLinuxImage.Benchmarks
             ["resize"] = ResizeBenchmark.Run,
             ["zstd-initrd"] = ZstdBenchmark.Run,
             ["decoders-initrd"] = ZstdBenchmark.AllDecoders,
+            ["upload"] = UploadBenchmark.Run,
         };
 
         private static int Main(string[] args)

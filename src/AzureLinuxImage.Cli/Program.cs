@@ -27,6 +27,7 @@ namespace AzureLinuxImage.Cli
             ReadyVerb.Create(),
             ImdsVerb.Create(),
             TestVerb.Create(),
+            UploadVerb.Create(),
         };
     }
 }
