@@ -1,5 +1,6 @@
 using System;
 using System.Text;
+using AzureLinuxImage.Disks.Qcow2;
 using AzureLinuxImage.Disks.Vhd;
 using AzureLinuxImage.Errors;
 using AzureLinuxImage.IO;
@@ -15,13 +16,13 @@ namespace AzureLinuxImage.Disks
         /// <summary>Bytes read from the start of the file for probing.</summary>
         internal const int HeadSize = 4096;
 
-        internal static DiskImage Open(string path, DiskOpenContext context)
+        internal static DiskImage Open(string path, DiskOpenContext context, bool asRaw = false)
         {
             ImageFile file = ImageFile.OpenRead(path);
             context.Enter(file.Path);
             try
             {
-                DiskImage image = OpenFile(file, context);
+                DiskImage image = asRaw ? new RawDiskImage(file) : OpenFile(file, context);
                 return image;
             }
             catch
@@ -52,9 +53,9 @@ namespace AzureLinuxImage.Disks
             {
                 throw new UnsupportedImageException(file.Path, "this is a VHDX file; VHDX reading is not available in this version. Convert it with Hyper-V's Convert-VHD or qemu-img first.");
             }
-            if (StartsWith(head, "QFI\xfb"))
+            if (StartsWith(head, Qcow2Reader.Magic))
             {
-                throw new UnsupportedImageException(file.Path, "this is a qcow2 file; qcow2 reading is not available in this version. Convert it with 'qemu-img convert -O raw' first.");
+                return Qcow2Reader.Open(file, head, context);
             }
             if (StartsWith(head, "KDMV") || StartsWith(head, "# Disk DescriptorFile") || StartsWith(head, "COWD"))
             {

@@ -14,8 +14,12 @@ namespace AzureLinuxImage.Disks
 
         public int Depth => chain.Count;
 
-        /// <summary>Opens a parent image named by <paramref name="child"/>, refusing loops and absurd depths.</summary>
-        public DiskImage OpenParent(string child, string parentPath)
+        /// <summary>
+        /// Opens a parent image named by <paramref name="child"/>, refusing loops and absurd depths.
+        /// <paramref name="asRaw"/> skips probing when the child records the parent's format as raw
+        /// (a raw parent whose first bytes look like a qcow2 header must not be read as one).
+        /// </summary>
+        public DiskImage OpenParent(string child, string parentPath, bool asRaw = false)
         {
             string full = System.IO.Path.GetFullPath(parentPath);
             if (chain.Contains(full))
@@ -26,7 +30,7 @@ namespace AzureLinuxImage.Disks
             {
                 throw new InvalidImageException(child, "parent locator", $"the parent chain is deeper than {MaxChainDepth} images.");
             }
-            return DiskFormats.Open(full, this);
+            return DiskFormats.Open(full, this, asRaw);
         }
 
         internal void Enter(string fullPath) => chain.Add(fullPath);
