@@ -1,6 +1,7 @@
 using System;
 using System.Text;
 using AzureLinuxImage.Disks.Qcow2;
+using AzureLinuxImage.Disks.Vdi;
 using AzureLinuxImage.Disks.Vhd;
 using AzureLinuxImage.Errors;
 using AzureLinuxImage.IO;
@@ -61,9 +62,9 @@ namespace AzureLinuxImage.Disks
             {
                 throw new UnsupportedImageException(file.Path, "this is a VMDK file; VMDK reading is not available in this version. Convert it with 'qemu-img convert -O raw' first.");
             }
-            if (head.Length >= 68 && head[64] == 0x7F && head[65] == 0x10 && head[66] == 0xDA && head[67] == 0xBE)
+            if (VdiHeader.HasSignature(head))
             {
-                throw new UnsupportedImageException(file.Path, "this is a VirtualBox VDI file; VDI reading is not available in this version. Convert it with 'VBoxManage clonemedium --format RAW' first.");
+                return VdiReader.Open(file, head, context);
             }
 
             // VHD: the footer is at the end (a fixed VHD has nothing at the start: qemu probes those as raw).
