@@ -2,6 +2,7 @@ using System;
 using System.Text;
 using AzureLinuxImage.Disks.Qcow2;
 using AzureLinuxImage.Disks.Vdi;
+using AzureLinuxImage.Disks.Vmdk;
 using AzureLinuxImage.Disks.Vhd;
 using AzureLinuxImage.Errors;
 using AzureLinuxImage.IO;
@@ -58,9 +59,9 @@ namespace AzureLinuxImage.Disks
             {
                 return Qcow2Reader.Open(file, head, context);
             }
-            if (StartsWith(head, "KDMV") || StartsWith(head, "# Disk DescriptorFile") || StartsWith(head, "COWD"))
+            if (VmdkReader.IsVmdk(head))
             {
-                throw new UnsupportedImageException(file.Path, "this is a VMDK file; VMDK reading is not available in this version. Convert it with 'qemu-img convert -O raw' first.");
+                return VmdkReader.Open(file, head, context);
             }
             if (VdiHeader.HasSignature(head))
             {

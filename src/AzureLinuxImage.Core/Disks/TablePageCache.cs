@@ -12,6 +12,7 @@ namespace AzureLinuxImage.Disks
     {
         private readonly ImageFile file;
         private readonly string structure;
+        private readonly ImageFile?[] files;
         private readonly long[] keys;
         private readonly int[] lengths;
         private readonly long[] stamps;
@@ -24,6 +25,7 @@ namespace AzureLinuxImage.Disks
             this.file = file;
             this.pageSize = pageSize;
             this.structure = structure;
+            files = new ImageFile?[capacity];
             keys = new long[capacity];
             lengths = new int[capacity];
             stamps = new long[capacity];
@@ -37,7 +39,10 @@ namespace AzureLinuxImage.Disks
         public int PageSize => pageSize;
 
         /// <summary>The page of <paramref name="length"/> (≤ page size) bytes at file offset <paramref name="offset"/>.</summary>
-        public byte[] Get(long offset, int length)
+        public byte[] Get(long offset, int length) => Get(file, offset, length);
+
+        /// <summary>The page of <paramref name="length"/> bytes at <paramref name="offset"/> of <paramref name="source"/>.</summary>
+        public byte[] Get(ImageFile source, long offset, int length)
         {
             if (length <= 0 || length > pageSize)
             {
@@ -46,7 +51,7 @@ namespace AzureLinuxImage.Disks
             int victim = 0;
             for (int i = 0; i < keys.Length; i++)
             {
-                if (keys[i] == offset && lengths[i] == length)
+                if (keys[i] == offset && lengths[i] == length && ReferenceEquals(files[i], source))
                 {
                     stamps[i] = ++clock;
                     return pages[i]!;
@@ -58,8 +63,9 @@ namespace AzureLinuxImage.Disks
             }
             byte[] page = pages[victim] ??= new byte[pageSize];
             keys[victim] = -1;
-            file.ReadExactly(offset, page, 0, length, structure);
+            source.ReadExactly(offset, page, 0, length, structure);
             keys[victim] = offset;
+            files[victim] = source;
             lengths[victim] = length;
             stamps[victim] = ++clock;
             return page;
