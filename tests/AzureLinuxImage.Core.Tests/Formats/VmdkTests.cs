@@ -15,16 +15,16 @@ namespace AzureLinuxImage.Tests.Formats
     {
         private const long Size = (24L << 20) + 1536;
 
-        /// <summary>Past two 2 GiB extents, so the split subformats really have three files.</summary>
-        private const long SplitSize = (4L << 30) + (64L << 20) + 512;
+        /// <summary>Past one 2 GiB extent, so the split subformats really have two extent files.</summary>
+        private const long SplitSize = (2L << 30) + (64L << 20) + 512;
 
         public static TheoryData<string, long, DiskVariant, int> Variants => new TheoryData<string, long, DiskVariant, int>
         {
             { "monolithicSparse", Size, DiskVariant.Dynamic, 1 },
             { "monolithicFlat", Size, DiskVariant.Fixed, 2 },
             { "streamOptimized", Size, DiskVariant.Dynamic, 1 },
-            { "twoGbMaxExtentSparse", SplitSize, DiskVariant.Dynamic, 4 },
-            { "twoGbMaxExtentFlat", SplitSize, DiskVariant.Fixed, 4 },
+            { "twoGbMaxExtentSparse", SplitSize, DiskVariant.Dynamic, 3 },
+            { "twoGbMaxExtentFlat", SplitSize, DiskVariant.Fixed, 3 },
         };
 
         [Theory]
@@ -32,7 +32,7 @@ namespace AzureLinuxImage.Tests.Formats
         public void ConvertedImageReadsLikeItsSource(string subformat, long size, DiskVariant variant, int files)
         {
             using var dir = new TempDirectory();
-            var extra = new[] { ((2L << 30) - 1000, 5000), ((4L << 30) + 4096, 100000) };
+            var extra = new[] { ((2L << 30) - 1000, 5000), ((2L << 30) + (32L << 20) + 4096, 100000) };
             RawSource raw = RawSource.Create(dir.File("src.raw"), size, 31, extra);
             string image = dir.File("disk.vmdk");
             ExternalTool.QemuImg("convert", "-f", "raw", "-O", "vmdk", "-o", "subformat=" + subformat, raw.Path, image);

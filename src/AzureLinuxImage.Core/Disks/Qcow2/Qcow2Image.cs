@@ -18,6 +18,7 @@ namespace AzureLinuxImage.Disks.Qcow2
         private const int SliceSize = 4096;
         private const int L1CacheSlices = 8;
         private const int L2CacheSlices = 32;
+        private const int MaxEmptyTablesRemembered = 65536;
 
         private readonly ImageFile file;
         private readonly Qcow2Header header;
@@ -243,17 +244,23 @@ namespace AzureLinuxImage.Disks.Qcow2
             long clusterSize = header.ClusterSize;
             long l2Entries = header.L2Entries;
             long clusters = (VirtualSize + clusterSize - 1) / clusterSize;
+            // L2 tables already seen to be empty: a hostile L1 naming one empty table a million times
+            // must not cost a million table scans (the work stays proportional to the file size).
+            var emptyTables = new HashSet<long>();
             for (long l1 = 0; l1 * l2Entries < clusters; l1++)
             {
-                if (L2TableOffset(l1) == 0)
+                long l2Offset = L2TableOffset(l1);
+                if (l2Offset == 0 || emptyTables.Contains(l2Offset))
                 {
                     continue;
                 }
                 long last = Math.Min(clusters, (l1 + 1) * l2Entries);
+                bool any = false;
                 for (long c = l1 * l2Entries; c < last; c++)
                 {
                     Qcow2ClusterEntry entry = Lookup(c);
                     long start = c * clusterSize;
+                    any |= entry.Kind == Qcow2ClusterKind.Compressed || (entry.Kind == Qcow2ClusterKind.Normal && entry.AllocatedSubclusters != 0);
                     if (entry.Kind == Qcow2ClusterKind.Compressed || (entry.Kind == Qcow2ClusterKind.Normal && entry.AllocatedSubclusters == uint.MaxValue))
                     {
                         yield return Clip(start, clusterSize);
@@ -268,6 +275,10 @@ namespace AzureLinuxImage.Disks.Qcow2
                             }
                         }
                     }
+                }
+                if (!any && last - (l1 * l2Entries) == l2Entries && emptyTables.Count < MaxEmptyTablesRemembered)
+                {
+                    emptyTables.Add(l2Offset);
                 }
             }
         }

@@ -209,21 +209,31 @@ namespace AzureLinuxImage.Disks.Vmdk
         {
             long grainBytes = header.GrainBytes;
             long grains = (Size + grainBytes - 1) / grainBytes;
+            // Grain tables already seen to be empty: a hostile directory naming one empty table many times
+            // must not cost one scan per mention (the work stays proportional to the file size).
+            var emptyTables = new HashSet<uint>();
             for (long table = 0; table * header.GtesPerGt < grains; table++)
             {
-                if (DirectoryEntry(table) == 0)
+                uint gtSector = DirectoryEntry(table);
+                if (gtSector == 0 || emptyTables.Contains(gtSector))
                 {
                     continue;
                 }
                 long last = Math.Min(grains, (table + 1) * header.GtesPerGt);
+                bool any = false;
                 for (long g = table * header.GtesPerGt; g < last; g++)
                 {
                     uint entry = GrainEntry(g);
-                    if (entry > 1 || (entry == 1 && !header.ZeroedGrainEntries))
+                    if (entry > 1)
                     {
+                        any = true;
                         long start = g * grainBytes;
                         yield return new ByteRange(start, Math.Min(grainBytes, Size - start));
                     }
+                }
+                if (!any && last - (table * header.GtesPerGt) == header.GtesPerGt && emptyTables.Count < 65536)
+                {
+                    emptyTables.Add(gtSector);
                 }
             }
         }
