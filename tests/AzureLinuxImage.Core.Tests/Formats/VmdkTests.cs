@@ -71,6 +71,50 @@ namespace AzureLinuxImage.Tests.Formats
         }
 
         [Fact]
+        public void StreamWithGrainDirectoryAtTheEndIsReadThroughTheFooter()
+        {
+            using var dir = new TempDirectory();
+            RawSource raw = RawSource.Create(dir.File("src.raw"), Size, 14);
+            string image = dir.File("s.vmdk");
+            ExternalTool.QemuImg("convert", "-f", "raw", "-O", "vmdk", "-o", "subformat=streamOptimized", raw.Path, image);
+            // qemu writes the directory location in the header; VMware's streams say GD_AT_END there and put
+            // it in a footer: footer marker, header copy, end-of-stream marker (Virtual Disk Format 1.1).
+            byte[] bytes = File.ReadAllBytes(image);
+            Assert.Equal(0, bytes.Length % 512);
+            byte[] header = bytes.AsSpan(0, 512).ToArray();
+            var trailer = new byte[1536];
+            BinaryPrimitives.WriteUInt64LittleEndian(trailer.AsSpan(0), 1);
+            BinaryPrimitives.WriteUInt32LittleEndian(trailer.AsSpan(12), 3);
+            header.CopyTo(trailer, 512);
+            BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(56), ulong.MaxValue);
+            File.WriteAllBytes(image, bytes.Concat(trailer).ToArray());
+
+            using DiskImage disk = DiskImage.Open(image);
+            raw.AssertSameContent(disk);
+            raw.AssertRangesCoverData(disk);
+
+            File.WriteAllBytes(image, bytes); // GD_AT_END without the footer
+            Assert.Contains("footer", Assert.Throws<InvalidImageException>(() => DiskImage.Open(image).Dispose()).Message);
+        }
+
+        [Fact]
+        public void RedundantGrainDirectoryIsUsedWhenThePrimaryIsUnusable()
+        {
+            using var dir = new TempDirectory();
+            RawSource raw = RawSource.Create(dir.File("src.raw"), Size, 15);
+            string image = dir.File("m.vmdk");
+            ExternalTool.QemuImg("convert", "-f", "raw", "-O", "vmdk", raw.Path, image);
+            byte[] bytes = File.ReadAllBytes(image);
+            Assert.NotEqual(0u, BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(8)) & 2); // qemu sets the RGD flag
+            BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(56), 0x7FFFFFFF);
+            File.WriteAllBytes(image, bytes);
+
+            using DiskImage disk = DiskImage.Open(image);
+            raw.AssertSameContent(disk);
+            Assert.Contains(disk.Warnings, w => w.Contains("redundant"));
+        }
+
+        [Fact]
         public void ParentWithOtherCidIsRefused()
         {
             using var dir = new TempDirectory();

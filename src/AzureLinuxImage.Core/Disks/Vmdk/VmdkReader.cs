@@ -31,20 +31,20 @@ namespace AzureLinuxImage.Disks.Vmdk
                 throw new UnsupportedImageException(file.Path, "this is an ESX vmfsSparse (COWD) VMDK delta, which is not supported; consolidate the snapshot or export the disk with 'vmkfstools -i ... -d thin' or 'qemu-img convert' first.");
             }
             var extents = new List<VmdkExtent>();
+            var warnings = new List<string>();
             DiskImage? parent = null;
             try
             {
                 VmdkDescriptor? descriptor;
                 if (VmdkSparseHeader.HasMagic(head))
                 {
-                    descriptor = OpenMonolithic(file, head, extents);
+                    descriptor = OpenMonolithic(file, head, extents, warnings);
                 }
                 else
                 {
                     descriptor = ParseDescriptor(file, ReadText(file, 0, file.Length, "VMDK descriptor file"), "VMDK descriptor file");
-                    OpenExtents(file, descriptor, extents);
+                    OpenExtents(file, descriptor, extents, warnings);
                 }
-                var warnings = new List<string>();
                 string createType = descriptor?.CreateType ?? "monolithicSparse";
                 if (descriptor?.ParentFileNameHint is string hint && hint.Length > 0)
                 {
@@ -70,9 +70,9 @@ namespace AzureLinuxImage.Disks.Vmdk
         }
 
         /// <summary>A KDMV file opened directly: it is its own single extent; the embedded descriptor only names CID and parent.</summary>
-        private static VmdkDescriptor? OpenMonolithic(ImageFile file, byte[] head, List<VmdkExtent> extents)
+        private static VmdkDescriptor? OpenMonolithic(ImageFile file, byte[] head, List<VmdkExtent> extents, List<string> warnings)
         {
-            VmdkSparseHeader header = ReadSparseHeader(file, head, out long gdOffset);
+            VmdkSparseHeader header = ReadSparseHeader(file, head, out long gdOffset, warnings);
             VmdkDescriptor? descriptor = null;
             if (header.DescriptorOffset != 0)
             {
@@ -88,7 +88,7 @@ namespace AzureLinuxImage.Disks.Vmdk
         /// The header of a sparse extent file and where its grain directory is: the primary, the redundant one
         /// when the primary is unusable, or (stream-optimized, GD_AT_END) the one the footer names.
         /// </summary>
-        private static VmdkSparseHeader ReadSparseHeader(ImageFile file, byte[] head, out long gdOffset)
+        private static VmdkSparseHeader ReadSparseHeader(ImageFile file, byte[] head, out long gdOffset, List<string> warnings)
         {
             VmdkSparseHeader header = VmdkSparseHeader.TryParse(head, out string problem)
                 ?? throw new InvalidImageException(file.Path, "VMDK sparse extent header", problem + ".");
@@ -113,6 +113,10 @@ namespace AzureLinuxImage.Disks.Vmdk
                 }
                 header = footer;
             }
+            if (header.UncleanShutdown)
+            {
+                warnings.Add($"{file.Path}: the sparse extent was not closed cleanly (uncleanShutdown is set); recent writes may be missing.");
+            }
             long gdBytes = header.GdEntries * 4;
             if (DirectoryFits(file, header.GdOffset, gdBytes))
             {
@@ -121,6 +125,7 @@ namespace AzureLinuxImage.Disks.Vmdk
             else if ((header.Flags & VmdkSparseHeader.FlagRedundantGrainTable) != 0 && DirectoryFits(file, header.RedundantGdOffset, gdBytes))
             {
                 gdOffset = (long)header.RedundantGdOffset * 512;
+                warnings.Add($"{file.Path}: the primary grain directory (sector {header.GdOffset}) lies outside the file; the redundant copy at sector {header.RedundantGdOffset} was used.");
             }
             else
             {
@@ -133,7 +138,7 @@ namespace AzureLinuxImage.Disks.Vmdk
         private static bool DirectoryFits(ImageFile file, ulong sector, long bytes) =>
             sector != 0 && sector < VmdkSparseHeader.MaxCapacitySectors && (long)sector * 512 <= file.Length - bytes;
 
-        private static void OpenExtents(ImageFile descriptorFile, VmdkDescriptor descriptor, List<VmdkExtent> extents)
+        private static void OpenExtents(ImageFile descriptorFile, VmdkDescriptor descriptor, List<VmdkExtent> extents, List<string> warnings)
         {
             RefuseUnsupportedTypes(descriptorFile, descriptor);
             if (descriptor.Extents.Count == 0)
@@ -163,7 +168,7 @@ namespace AzureLinuxImage.Disks.Vmdk
                             {
                                 throw new UnsupportedImageException(path, "this extent is an ESX vmfsSparse (COWD) file, which is not supported.");
                             }
-                            VmdkSparseHeader header = ReadSparseHeader(extentFile, head, out long gdOffset);
+                            VmdkSparseHeader header = ReadSparseHeader(extentFile, head, out long gdOffset, warnings);
                             if (header.CapacitySectors < line.Sectors)
                             {
                                 throw new InvalidImageException(path, "VMDK sparse extent header", $"capacity {header.CapacitySectors} sectors is smaller than the {line.Sectors} the descriptor gives the extent (line {line.LineNumber}).");
