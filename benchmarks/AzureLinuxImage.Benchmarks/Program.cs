@@ -15,6 +15,11 @@ namespace AzureLinuxImage.Benchmarks
         {
             ["convert-vhd"] = ConvertBenchmark.DynamicVhd,
             ["resize"] = ResizeBenchmark.Run,
+            ["convert-qcow2"] = FormatBenchmarks.Qcow2,
+            ["convert-qcow2-compressed"] = FormatBenchmarks.Qcow2Compressed,
+            ["convert-vdi"] = FormatBenchmarks.Vdi,
+            ["convert-vmdk"] = FormatBenchmarks.VmdkSparse,
+            ["convert-vmdk-stream"] = FormatBenchmarks.VmdkStream,
         };
 
         private static int Main(string[] args)

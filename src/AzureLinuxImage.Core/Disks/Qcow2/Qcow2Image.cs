@@ -75,13 +75,41 @@ namespace AzureLinuxImage.Disks.Qcow2
                         Buffer.BlockCopy(data, inCluster, buffer, index, n);
                         break;
                     default:
-                        ReadSubclusters(entry, offset, inCluster, buffer, index, n);
+                        if (entry.AllocatedSubclusters == uint.MaxValue)
+                        {
+                            // Whole clusters stored back to back in the file (what qemu-img convert writes)
+                            // are read with one call rather than one per cluster.
+                            n = ContiguousRun(cluster, entry.HostOffset, inCluster, count);
+                            file.ReadExactly(entry.HostOffset + inCluster, buffer, index, n, "qcow2 data cluster");
+                        }
+                        else
+                        {
+                            ReadSubclusters(entry, offset, inCluster, buffer, index, n);
+                        }
                         break;
                 }
                 offset += n;
                 index += n;
                 count -= n;
             }
+        }
+
+        /// <summary>Bytes from <paramref name="inCluster"/> of <paramref name="cluster"/> that lie contiguously in the file (up to <paramref name="count"/>).</summary>
+        private int ContiguousRun(long cluster, long host, int inCluster, int count)
+        {
+            long clusterSize = header.ClusterSize;
+            long n = Math.Min(count, clusterSize - inCluster);
+            while (n < count)
+            {
+                Qcow2ClusterEntry next = Lookup(++cluster);
+                host += clusterSize;
+                if (next.Kind != Qcow2ClusterKind.Normal || next.AllocatedSubclusters != uint.MaxValue || next.HostOffset != host)
+                {
+                    break;
+                }
+                n = Math.Min(count, n + clusterSize);
+            }
+            return (int)n;
         }
 
         /// <summary>A normal cluster, run by run of subclusters in the same state (one run without extended L2).</summary>

@@ -72,6 +72,17 @@ namespace AzureLinuxImage.Disks.Vmdk
                 }
                 else
                 {
+                    // Grains stored back to back are read with one call.
+                    while (n < count)
+                    {
+                        long nextGrain = grain + ((inGrain + n) / grainBytes);
+                        uint next = GrainEntry(nextGrain);
+                        if (next <= 1 || (long)next != entry + ((nextGrain - grain) * header.GrainSectors))
+                        {
+                            break;
+                        }
+                        n = (int)Math.Min(count, n + grainBytes);
+                    }
                     file.ReadExactly(((long)entry * 512) + inGrain, buffer, index, n, "VMDK grain");
                 }
                 offset += n;
