@@ -30,7 +30,21 @@ namespace AzureLinuxImage.Disks
             {
                 throw new InvalidImageException(child, "parent locator", $"the parent chain is deeper than {MaxChainDepth} images.");
             }
+            RequireNonEmptyFile(child, full, "parent");
             return DiskFormats.Open(full, this, asRaw);
+        }
+
+        /// <summary>
+        /// A file another image names (parent, extent) must be a non-empty regular file: a pipe would block
+        /// the open forever and a character device (/dev/zero, /dev/urandom) never ends. Both report length 0.
+        /// </summary>
+        public static void RequireNonEmptyFile(string child, string path, string role)
+        {
+            var info = new System.IO.FileInfo(path);
+            if (info.Exists && info.Length == 0)
+            {
+                throw new InvalidImageException(child, role + " file", $"{path} is empty or not a regular file (a pipe or device?).");
+            }
         }
 
         internal void Enter(string fullPath) => chain.Add(fullPath);

@@ -105,6 +105,21 @@ namespace AzureLinuxImage.Tests.Formats
         }
 
         [Fact]
+        public async System.Threading.Tasks.Task BackingFileThatIsAPipeIsRefusedWithoutBlocking()
+        {
+            using var dir = new TempDirectory();
+            ExternalTool.Run(ExternalTool.Require("mkfifo", "coreutils"), new[] { dir.File("pipe") });
+            string b = dir.File("b.qcow2");
+            ExternalTool.QemuImg("create", "-f", "qcow2", "-u", "-b", "pipe", "-F", "raw", b, "1M");
+            var cancel = TestContext.Current.CancellationToken;
+            var open = System.Threading.Tasks.Task.Run(() => DiskImage.Open(b).Dispose(), cancel);
+            var first = await System.Threading.Tasks.Task.WhenAny(open, System.Threading.Tasks.Task.Delay(TimeSpan.FromSeconds(30), cancel));
+            Assert.True(ReferenceEquals(open, first), "opening an image whose backing file is a pipe blocked");
+            var e = await Assert.ThrowsAsync<InvalidImageException>(() => open);
+            Assert.Contains("not a regular file", e.Message);
+        }
+
+        [Fact]
         public void ZstdCompressionIsHandledOrRefusedClearly()
         {
             using var dir = new TempDirectory();

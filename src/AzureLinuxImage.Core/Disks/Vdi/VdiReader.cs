@@ -62,6 +62,7 @@ namespace AzureLinuxImage.Disks.Vdi
             string folder = System.IO.Path.GetDirectoryName(file.Path) ?? ".";
             IEnumerable<string> candidates = Directory.EnumerateFiles(folder)
                 .Where(p => p.EndsWith(".vdi", StringComparison.OrdinalIgnoreCase) && !string.Equals(p, file.Path, StringComparison.Ordinal))
+                .Where(p => new FileInfo(p).Length >= VdiHeader.Size) // skips pipes and devices, which report length 0
                 .Take(MaxParentCandidates);
             var head = new byte[VdiHeader.Size];
             foreach (string candidate in candidates)

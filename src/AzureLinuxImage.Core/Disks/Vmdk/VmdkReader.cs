@@ -260,6 +260,7 @@ namespace AzureLinuxImage.Disks.Vmdk
                 throw new AzureLinuxImageException("ExtentNotFound", ErrorKind.NotFound,
                     $"{descriptorFile.Path}: the extent file '{name}' (line {line.LineNumber}) was not found at {path}. Copy every file of the VMDK together.", descriptorFile.Path);
             }
+            DiskOpenContext.RequireNonEmptyFile(descriptorFile.Path, path, "VMDK extent");
             return path;
         }
 
