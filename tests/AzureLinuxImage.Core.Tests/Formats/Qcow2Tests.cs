@@ -131,6 +131,15 @@ namespace AzureLinuxImage.Tests.Formats
         }
 
         [Fact]
+        public void QcowVersion1IsRefusedByName()
+        {
+            using var dir = new TempDirectory();
+            string image = dir.File("old.qcow");
+            ExternalTool.QemuImg("create", "-f", "qcow", image, "1M");
+            Assert.Contains("qcow version 1", Assert.Throws<UnsupportedImageException>(() => DiskImage.Open(image).Dispose()).Message);
+        }
+
+        [Fact]
         public void EncryptedImageIsRefused()
         {
             using var dir = new TempDirectory();

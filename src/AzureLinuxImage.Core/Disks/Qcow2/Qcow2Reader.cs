@@ -14,6 +14,10 @@ namespace AzureLinuxImage.Disks.Qcow2
 
         public static DiskImage Open(ImageFile file, byte[] head, DiskOpenContext context)
         {
+            if (head.Length >= 8 && System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(head.AsSpan(4)) == 1)
+            {
+                throw new UnsupportedImageException(file.Path, "this is a qcow version 1 image (QEMU before 0.10), which is not supported; run 'qemu-img convert -O qcow2' on it first.");
+            }
             Qcow2Header header = Qcow2Header.TryParse(head, out string problem)
                 ?? throw new InvalidImageException(file.Path, "qcow2 header", problem + ".");
             RefuseUnsupported(file, header);
