@@ -12,8 +12,13 @@
     FormatsToProcess     = @('AzureLinuxImage.format.ps1xml')
     CmdletsToExport      = @(
         'ConvertTo-FixedVhd'
+        'Get-AzureInstanceMetadata'
         'Get-DiskImageInfo'
+        'Get-WaagentConfig'
+        'Get-WireServerGoalState'
         'Resize-VhdAligned'
+        'Send-WireServerReady'
+        'Set-WaagentConfig'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -22,6 +22,10 @@ namespace AzureLinuxImage.Cli
             InfoVerb.Create(),
             ConvertVerb.Create(),
             ResizeVerb.Create(),
+            WaagentVerb.Create(),
+            GoalStateVerb.Create(),
+            ReadyVerb.Create(),
+            ImdsVerb.Create(),
         };
     }
 }
