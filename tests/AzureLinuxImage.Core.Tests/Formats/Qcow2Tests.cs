@@ -50,6 +50,7 @@ namespace AzureLinuxImage.Tests.Formats
         [InlineData(false, "qcow2", "extended_l2=on")]
         [InlineData(false, "vmdk", "")]
         [InlineData(false, "vdi", "")]
+        [InlineData(false, "vhdx", "")]
         public void OverlayReadsThroughItsBackingFile(bool absolute, string baseFormat, string overlayOptions)
         {
             using var dir = new TempDirectory();
