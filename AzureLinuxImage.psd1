@@ -12,6 +12,7 @@
     FormatsToProcess     = @('AzureLinuxImage.format.ps1xml')
     CmdletsToExport      = @(
         'ConvertTo-FixedVhd'
+        'Export-ReadinessReport'
         'Get-AzureInstanceMetadata'
         'Get-DiskImageInfo'
         'Get-WaagentConfig'
@@ -19,6 +20,7 @@
         'Resize-VhdAligned'
         'Send-WireServerReady'
         'Set-WaagentConfig'
+        'Test-LinuxImageReadiness'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -16,6 +16,8 @@ namespace AzureLinuxImage.Benchmarks
             ["convert-vhd"] = ConvertBenchmark.DynamicVhd,
             ["convert-vhdx"] = ConvertBenchmark.DynamicVhdx,
             ["resize"] = ResizeBenchmark.Run,
+            ["zstd-initrd"] = ZstdBenchmark.Run,
+            ["decoders-initrd"] = ZstdBenchmark.AllDecoders,
             ["convert-qcow2"] = FormatBenchmarks.Qcow2,
             ["convert-qcow2-compressed"] = FormatBenchmarks.Qcow2Compressed,
             ["convert-vdi"] = FormatBenchmarks.Vdi,

@@ -26,6 +26,7 @@ namespace AzureLinuxImage.Cli
             GoalStateVerb.Create(),
             ReadyVerb.Create(),
             ImdsVerb.Create(),
+            TestVerb.Create(),
         };
     }
 }

@@ -1,0 +1,117 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using AzureLinuxImage.Errors;
+using AzureLinuxImage.FileSystems;
+
+namespace AzureLinuxImage.Linux
+{
+    /// <summary>
+    /// The names of every entry of an initramfs (all its concatenated cpio archives, compressed or not);
+    /// a delegate so that tests can list crafted archives.
+    /// </summary>
+    internal delegate IEnumerable<string> InitramfsLister(Stream input, string path);
+
+    /// <summary>What an initramfs holds, for one kernel.</summary>
+    internal sealed record InitramfsInfo(string KernelVersion, string Path, string Compression, bool HasEarlyArchive, int EntryCount,
+        IReadOnlyCollection<string> Modules, string? Error)
+    {
+        public bool Readable => Error == null;
+
+        public bool HasModule(string name) => Modules.Contains(KernelInfo.ModuleName(name));
+    }
+
+    /// <summary>Reads the initramfs of every kernel through an <see cref="InitramfsLister"/>.</summary>
+    internal static class InitramfsFacts
+    {
+        public static IReadOnlyList<InitramfsInfo> Read(IFileSystem fs, IEnumerable<KernelInfo> kernels, InitramfsLister lister)
+        {
+            var result = new List<InitramfsInfo>();
+            foreach (KernelInfo k in kernels)
+            {
+                if (k.InitrdPath == null)
+                {
+                    continue;
+                }
+                string compression = "unknown";
+                bool early = false;
+                try
+                {
+                    using (Stream s = fs.OpenRead(k.InitrdPath))
+                    {
+                        var head = new byte[6];
+                        int n = s.Read(head, 0, head.Length);
+                        compression = DetectCompression(head, n);
+                        early = compression == "cpio";
+                    }
+                    var modules = new HashSet<string>(StringComparer.Ordinal);
+                    int count = 0;
+                    using (Stream s = fs.OpenRead(k.InitrdPath))
+                    {
+                        foreach (string name in lister(s, k.InitrdPath))
+                        {
+                            count++;
+                            if (KernelInfo.IsModuleFile(name))
+                            {
+                                modules.Add(KernelInfo.ModuleName(name));
+                            }
+                        }
+                    }
+                    result.Add(new InitramfsInfo(k.Version.Text, k.InitrdPath, compression, early, count, modules, null));
+                }
+                catch (AzureLinuxImageException ex)
+                {
+                    result.Add(new InitramfsInfo(k.Version.Text, k.InitrdPath, compression, early, 0, Array.Empty<string>(), ex.Message));
+                }
+                catch (IOException ex)
+                {
+                    result.Add(new InitramfsInfo(k.Version.Text, k.InitrdPath, compression, early, 0, Array.Empty<string>(), ex.Message));
+                }
+            }
+            return result;
+        }
+
+        /// <summary>The format of the first part by its magic number.</summary>
+        internal static string DetectCompression(byte[] head, int length)
+        {
+            bool Is(params byte[] magic) => length >= magic.Length && magic.Select((b, i) => head[i] == b).All(x => x);
+            if (Is((byte)'0', (byte)'7', (byte)'0', (byte)'7', (byte)'0'))
+            {
+                return "cpio";
+            }
+            if (Is(0x1F, 0x8B))
+            {
+                return "gzip";
+            }
+            if (Is(0x28, 0xB5, 0x2F, 0xFD))
+            {
+                return "zstd";
+            }
+            if (Is(0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00))
+            {
+                return "xz";
+            }
+            if (Is(0x02, 0x21, 0x4C, 0x18))
+            {
+                return "lz4";
+            }
+            if (Is(0x42, 0x5A, 0x68))
+            {
+                return "bzip2";
+            }
+            if (Is(0x5D, 0x00, 0x00))
+            {
+                return "lzma";
+            }
+            return "unknown";
+        }
+    }
+
+    /// <summary>The initramfs reader of Compression (every compression the kernel builds with), as names.</summary>
+    internal static class InitramfsNames
+    {
+        public static IEnumerable<string> List(Stream input, string path) =>
+            Compression.Initramfs.ReadEntries(input, Compression.InitramfsLimits.Default, path).Select(e => e.Name);
+    }
+}
