@@ -19,6 +19,7 @@ namespace AzureLinuxImage.Tests.Formats
             { "qcow2", "-o compat=0.10", Size },
             { "qcow2", "-o compat=1.1", Size },
             { "qcow2", "-c", Size },
+            { "qcow2", "-c -o compression_type=zstd", Size },
             { "qcow2", "-o extended_l2=on", Size },
             { "vdi", "-o static=on", Size },
             { "vdi", "-o static=off", Size },

@@ -31,6 +31,7 @@ namespace AzureLinuxImage.Tests.Formats
                 Convert(dir, raw, "v2.qcow2", "qcow2", "-o", "compat=0.10,cluster_size=4096"),
                 Convert(dir, raw, "compressed.qcow2", "qcow2", "-c", "-o", "cluster_size=4096"),
                 Convert(dir, raw, "extl2.qcow2", "qcow2", "-o", "extended_l2=on,cluster_size=16384"),
+                Convert(dir, raw, "zstd.qcow2", "qcow2", "-c", "-o", "compression_type=zstd,cluster_size=4096"),
             };
             string overlay = dir.File("overlay.qcow2");
             ExternalTool.QemuImg("create", "-f", "qcow2", "-b", "v3.qcow2", "-F", "qcow2", "-o", "cluster_size=4096", overlay);

@@ -10,8 +10,8 @@ namespace AzureLinuxImage.Disks.Qcow2
 {
     /// <summary>
     /// A qcow2 v2/v3 image read through the active L1 table (internal snapshots are ignored). L1 and L2
-    /// tables are read in 4 KiB slices through small caches; compressed clusters are inflated one at a
-    /// time into a single cluster buffer. Unallocated clusters come from the backing file, else zeros.
+    /// tables are read in 4 KiB slices through small caches; compressed clusters (deflate, or zstd through
+    /// Compression/Zstd) are inflated one at a time into a single cluster buffer. Unallocated clusters come from the backing file, else zeros.
     /// </summary>
     internal sealed class Qcow2Image : DiskImage
     {
@@ -228,7 +228,7 @@ namespace AzureLinuxImage.Disks.Qcow2
             {
                 produced = header.CompressionType == 0
                     ? InflateRaw(compressedInput, length, clusterBuffer)
-                    : throw new UnsupportedImageException(file.Path, "zstd-compressed clusters cannot be read.");
+                    : InflateZstd(compressedInput, length, clusterBuffer);
             }
             catch (InvalidDataException e)
             {
@@ -240,6 +240,28 @@ namespace AzureLinuxImage.Disks.Qcow2
             }
             clusterBufferHost = entry.HostOffset;
             return clusterBuffer;
+        }
+
+        /// <summary>
+        /// One zstd frame (qemu's compression_type 1) into <paramref name="output"/>. Not strict: the sector-rounded
+        /// length may carry bytes after the frame. The window is capped at 8 MiB, far above what a 2 MiB cluster needs.
+        /// </summary>
+        private int InflateZstd(byte[] input, int length, byte[] output)
+        {
+            using var source = new MemoryStream(input, 0, length, false);
+            var limits = new AzureLinuxImage.Compression.DecompressionLimits(output.Length, 8 << 20);
+            var decoder = new AzureLinuxImage.Compression.Zstd.ZstdDecoder(new AzureLinuxImage.Compression.InputBuffer(source, file.Path, 4096), limits, false);
+            int done = 0;
+            while (done < output.Length)
+            {
+                int n = decoder.Read(output, done, output.Length - done);
+                if (n <= 0)
+                {
+                    break;
+                }
+                done += n;
+            }
+            return done;
         }
 
         /// <summary>Raw deflate (no zlib header, qemu's windowBits -12) into <paramref name="output"/>; returns the bytes produced.</summary>

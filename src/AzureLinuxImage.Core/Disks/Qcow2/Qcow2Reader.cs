@@ -104,11 +104,6 @@ namespace AzureLinuxImage.Disks.Qcow2
             {
                 throw new UnsupportedImageException(file.Path, $"the qcow2 compression type {header.CompressionType} is unknown (0 = deflate, 1 = zstd).");
             }
-            if (header.CompressionType == 1)
-            {
-                throw new UnsupportedImageException(file.Path,
-                    "the qcow2 image uses zstd cluster compression, which this version cannot read; run 'qemu-img convert -O qcow2 -o compression_type=zlib' (or -O raw) first.");
-            }
         }
 
         private static DiskImage OpenBacking(ImageFile file, Qcow2Header header, DiskOpenContext context)
