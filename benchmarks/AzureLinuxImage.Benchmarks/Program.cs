@@ -19,6 +19,11 @@ namespace AzureLinuxImage.Benchmarks
             ["zstd-initrd"] = ZstdBenchmark.Run,
             ["decoders-initrd"] = ZstdBenchmark.AllDecoders,
             ["upload"] = UploadBenchmark.Run,
+            ["convert-qcow2"] = FormatBenchmarks.Qcow2,
+            ["convert-qcow2-compressed"] = FormatBenchmarks.Qcow2Compressed,
+            ["convert-vdi"] = FormatBenchmarks.Vdi,
+            ["convert-vmdk"] = FormatBenchmarks.VmdkSparse,
+            ["convert-vmdk-stream"] = FormatBenchmarks.VmdkStream,
         };
 
         private static int Main(string[] args)

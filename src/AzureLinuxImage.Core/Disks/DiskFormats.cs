@@ -1,5 +1,8 @@
 using System;
 using System.Text;
+using AzureLinuxImage.Disks.Qcow2;
+using AzureLinuxImage.Disks.Vdi;
+using AzureLinuxImage.Disks.Vmdk;
 using AzureLinuxImage.Disks.Vhd;
 using AzureLinuxImage.Disks.Vhdx;
 using AzureLinuxImage.Errors;
@@ -16,13 +19,13 @@ namespace AzureLinuxImage.Disks
         /// <summary>Bytes read from the start of the file for probing.</summary>
         internal const int HeadSize = 4096;
 
-        internal static DiskImage Open(string path, DiskOpenContext context)
+        internal static DiskImage Open(string path, DiskOpenContext context, bool asRaw = false)
         {
             ImageFile file = ImageFile.OpenRead(path);
             context.Enter(file.Path);
             try
             {
-                DiskImage image = OpenFile(file, context);
+                DiskImage image = asRaw ? new RawDiskImage(file) : OpenFile(file, context);
                 return image;
             }
             catch
@@ -53,17 +56,17 @@ namespace AzureLinuxImage.Disks
             {
                 return VhdxReader.Open(file, context);
             }
-            if (StartsWith(head, "QFI\xfb"))
+            if (StartsWith(head, Qcow2Reader.Magic))
             {
-                throw new UnsupportedImageException(file.Path, "this is a qcow2 file; qcow2 reading is not available in this version. Convert it with 'qemu-img convert -O raw' first.");
+                return Qcow2Reader.Open(file, head, context);
             }
-            if (StartsWith(head, "KDMV") || StartsWith(head, "# Disk DescriptorFile") || StartsWith(head, "COWD"))
+            if (VmdkReader.IsVmdk(head))
             {
-                throw new UnsupportedImageException(file.Path, "this is a VMDK file; VMDK reading is not available in this version. Convert it with 'qemu-img convert -O raw' first.");
+                return VmdkReader.Open(file, head, context);
             }
-            if (head.Length >= 68 && head[64] == 0x7F && head[65] == 0x10 && head[66] == 0xDA && head[67] == 0xBE)
+            if (VdiHeader.HasSignature(head))
             {
-                throw new UnsupportedImageException(file.Path, "this is a VirtualBox VDI file; VDI reading is not available in this version. Convert it with 'VBoxManage clonemedium --format RAW' first.");
+                return VdiReader.Open(file, head, context);
             }
 
             // VHD: the footer is at the end (a fixed VHD has nothing at the start: qemu probes those as raw).
