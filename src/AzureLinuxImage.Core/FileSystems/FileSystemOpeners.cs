@@ -1,0 +1,39 @@
+using AzureLinuxImage.Errors;
+using AzureLinuxImage.FileSystems.Ext;
+using AzureLinuxImage.Partitions;
+
+namespace AzureLinuxImage.FileSystems
+{
+    /// <summary>
+    /// The one place a probed block device becomes a readable file system. ext is read here; XFS and
+    /// vfat come from their own readers (branch fs-xfs), wired in when that branch is merged.
+    /// </summary>
+    internal static class FileSystemOpeners
+    {
+        /// <summary>True when <see cref="Open"/> can read this kind (so the Linux view should try it).</summary>
+        public static bool IsReadable(FileSystemKind kind) =>
+            kind == FileSystemKind.Ext2 || kind == FileSystemKind.Ext3 || kind == FileSystemKind.Ext4 ||
+            kind == FileSystemKind.Xfs || kind == FileSystemKind.Vfat;
+
+        public static IFileSystem Open(BlockDevice device, FileSystemKind kind)
+        {
+            switch (kind)
+            {
+                case FileSystemKind.Ext2:
+                case FileSystemKind.Ext3:
+                case FileSystemKind.Ext4:
+                    return new ExtFileSystem(device);
+                case FileSystemKind.Xfs:
+                    // To be wired at the merge of fs-xfs: return XfsFileSystem.Open(device);
+                    throw new UnsupportedImageException(device.Description, "XFS is recognised but the XFS reader is not part of this build yet.");
+                case FileSystemKind.Vfat:
+                    // To be wired at the merge of fs-xfs: return FatFileSystem.Open(device);
+                    throw new UnsupportedImageException(device.Description, "FAT (vfat) is recognised but the FAT reader is not part of this build yet.");
+                case FileSystemKind.Btrfs:
+                    throw new UnsupportedImageException(device.Description, "btrfs is recognised but not read in this version.");
+                default:
+                    throw new UnsupportedImageException(device.Description, $"no file system reader for '{kind}'.");
+            }
+        }
+    }
+}
