@@ -19,6 +19,9 @@ namespace AzureLinuxImage.Cli
         /// <summary>Every verb, one file each under Verbs/.</summary>
         internal static Command[] AllVerbs() => new Command[]
         {
+            InfoVerb.Create(),
+            ConvertVerb.Create(),
+            ResizeVerb.Create(),
         };
     }
 }

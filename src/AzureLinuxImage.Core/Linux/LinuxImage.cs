@@ -87,7 +87,7 @@ namespace AzureLinuxImage.Linux
         private void FindVolumes()
         {
             var devices = new List<(PartitionInfo?, BlockDevice)>();
-            if (Table.Scheme == PartitionScheme.None)
+            if (Table.Scheme == PartitionStyle.None)
             {
                 devices.Add((null, new DiskSlice(disk, 0, disk.VirtualSize, disk.Path)));
             }

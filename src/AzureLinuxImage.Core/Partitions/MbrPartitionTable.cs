@@ -1,3 +1,5 @@
+using System;
+using System.Buffers.Binary;
 using System.Collections.Generic;
 using AzureLinuxImage.Disks;
 
@@ -13,16 +15,17 @@ namespace AzureLinuxImage.Partitions
         /// <summary>Linux's own cap on partitions per disk is far lower than this.</summary>
         public const int MaxLogicalPartitions = 256;
 
-        public static PartitionTable Read(DiskImage disk, int sectorSize, MbrSector mbr)
+        public static PartitionTable Read(DiskImage disk, int sectorSize, byte[] mbr)
         {
             var warnings = new List<string>();
             var result = new List<PartitionInfo>();
             long diskSectors = disk.VirtualSize / sectorSize;
+            uint signature = BinaryPrimitives.ReadUInt32LittleEndian(mbr.AsSpan(440));
             MbrEntry? extended = null;
             for (int i = 0; i < 4; i++)
             {
-                MbrEntry e = mbr.Entries[i];
-                if (e.IsEmpty)
+                MbrEntry e = MbrSector.ReadEntry(mbr, i);
+                if (!e.IsUsed)
                 {
                     continue;
                 }
@@ -38,13 +41,13 @@ namespace AzureLinuxImage.Partitions
                     }
                     continue;
                 }
-                Add(result, warnings, disk, sectorSize, diskSectors, i + 1, e, e.FirstLba, false, mbr.DiskSignature);
+                Add(result, warnings, disk, sectorSize, diskSectors, i + 1, e, e.FirstLba, false, signature);
             }
             if (extended != null)
             {
-                ReadLogical(disk, sectorSize, diskSectors, extended.Value, mbr.DiskSignature, result, warnings);
+                ReadLogical(disk, sectorSize, diskSectors, extended.Value, signature, result, warnings);
             }
-            return new PartitionTable(PartitionScheme.Mbr, result, warnings) { MbrDiskSignature = mbr.DiskSignature };
+            return new PartitionTable(PartitionStyle.Mbr, result, warnings) { MbrDiskSignature = signature };
         }
 
         private static void ReadLogical(DiskImage disk, int sectorSize, long diskSectors, MbrEntry extended, uint signature, List<PartitionInfo> result, List<string> warnings)
@@ -68,20 +71,19 @@ namespace AzureLinuxImage.Partitions
                     return;
                 }
                 disk.Read(ebr * sectorSize, buffer, 0, 512);
-                MbrSector? sector = MbrSector.TryParse(buffer);
-                if (sector == null)
+                if (!MbrSector.HasSignature(buffer))
                 {
                     warnings.Add($"the extended boot record at sector {ebr} has no 0x55AA signature; the logical partitions from there on are ignored.");
                     return;
                 }
-                MbrEntry logical = sector.Entries[0];
-                if (!logical.IsEmpty)
+                MbrEntry logical = MbrSector.ReadEntry(buffer, 0);
+                if (logical.IsUsed)
                 {
                     Add(result, warnings, disk, sectorSize, diskSectors, number, logical, ebr + logical.FirstLba, true, signature);
                     number++;
                 }
-                MbrEntry next = sector.Entries[1];
-                if (next.IsEmpty || !PartitionTypes.IsExtended(next.Type))
+                MbrEntry next = MbrSector.ReadEntry(buffer, 1);
+                if (!next.IsUsed || !PartitionTypes.IsExtended(next.Type))
                 {
                     return;
                 }
@@ -103,9 +105,9 @@ namespace AzureLinuxImage.Partitions
                 count = diskSectors - firstLba;
             }
             var (kind, name) = PartitionTypes.ForMbr(e.Type);
-            result.Add(new PartitionInfo(number, PartitionScheme.Mbr, firstLba * sectorSize, count * sectorSize, kind, "0x" + e.Type.ToString("X2"), name)
+            result.Add(new PartitionInfo(number, PartitionStyle.Mbr, firstLba * sectorSize, count * sectorSize, kind, "0x" + e.Type.ToString("X2"), name)
             {
-                Bootable = e.Bootable,
+                Bootable = e.Status == 0x80,
                 IsLogical = logical,
                 MbrPartUuid = signature.ToString("x8") + "-" + number.ToString("x2"),
             });

@@ -3,73 +3,18 @@ using System.Buffers.Binary;
 
 namespace AzureLinuxImage.Partitions
 {
-    /// <summary>One MBR or EBR sector: four 16-byte entries at 446 and the 0x55AA signature at 510.</summary>
-    internal sealed class MbrSector
-    {
-        public const int EntryOffset = 446;
-
-        private MbrSector(MbrEntry[] entries, uint diskSignature)
-        {
-            Entries = entries;
-            DiskSignature = diskSignature;
-        }
-
-        public MbrEntry[] Entries { get; }
-
-        /// <summary>The NT disk signature at 440; Linux builds MBR PARTUUIDs from it.</summary>
-        public uint DiskSignature { get; }
-
-        /// <summary>A GPT protective MBR: an 0xEE entry (UEFI spec 5.2.3). Hybrid MBRs also have one.</summary>
-        public bool IsProtective
-        {
-            get
-            {
-                foreach (MbrEntry e in Entries)
-                {
-                    if (e.Type == 0xEE)
-                    {
-                        return true;
-                    }
-                }
-                return false;
-            }
-        }
-
-        /// <summary>Null when the 0x55AA signature is missing or an entry has an invalid status byte (not an MBR).</summary>
-        public static MbrSector? TryParse(ReadOnlySpan<byte> sector)
-        {
-            if (sector.Length < 512 || sector[510] != 0x55 || sector[511] != 0xAA)
-            {
-                return null;
-            }
-            var entries = new MbrEntry[4];
-            for (int i = 0; i < 4; i++)
-            {
-                ReadOnlySpan<byte> e = sector.Slice(EntryOffset + (16 * i), 16);
-                byte status = e[0];
-                if (status != 0 && status != 0x80)
-                {
-                    // A FAT or NTFS boot sector also ends in 0x55AA; its code bytes here are not 0/0x80.
-                    return null;
-                }
-                entries[i] = new MbrEntry(status == 0x80, e[4], BinaryPrimitives.ReadUInt32LittleEndian(e.Slice(8)), BinaryPrimitives.ReadUInt32LittleEndian(e.Slice(12)));
-            }
-            return new MbrSector(entries, BinaryPrimitives.ReadUInt32LittleEndian(sector.Slice(440)));
-        }
-    }
-
-    /// <summary>A partition entry: type code and LBA range (CHS fields are ignored, as Linux does).</summary>
+    /// <summary>One of the four primary entries of a master boot record.</summary>
     internal readonly struct MbrEntry
     {
-        public MbrEntry(bool bootable, byte type, uint firstLba, uint sectorCount)
+        public MbrEntry(byte status, byte type, uint firstLba, uint sectorCount)
         {
-            Bootable = bootable;
+            Status = status;
             Type = type;
             FirstLba = firstLba;
             SectorCount = sectorCount;
         }
 
-        public bool Bootable { get; }
+        public byte Status { get; }
 
         public byte Type { get; }
 
@@ -77,6 +22,52 @@ namespace AzureLinuxImage.Partitions
 
         public uint SectorCount { get; }
 
-        public bool IsEmpty => Type == 0 || SectorCount == 0;
+        public bool IsUsed => Type != 0 && SectorCount != 0;
+
+        public ulong EndLba => (ulong)FirstLba + SectorCount;
+    }
+
+    /// <summary>The classic MBR in sector 0: boot code, four partition entries, 0x55AA.</summary>
+    internal static class MbrSector
+    {
+        public const int Size = 512;
+        public const int EntriesOffset = 446;
+        public const byte ProtectiveType = 0xEE;
+
+        public static bool HasSignature(ReadOnlySpan<byte> sector) => sector.Length >= Size && sector[510] == 0x55 && sector[511] == 0xAA;
+
+        public static MbrEntry ReadEntry(ReadOnlySpan<byte> sector, int index)
+        {
+            ReadOnlySpan<byte> e = sector.Slice(EntriesOffset + (16 * index), 16);
+            return new MbrEntry(e[0], e[4], BinaryPrimitives.ReadUInt32LittleEndian(e.Slice(8)), BinaryPrimitives.ReadUInt32LittleEndian(e.Slice(12)));
+        }
+
+        /// <summary>True when an entry of type 0xEE marks the disk as GPT (UEFI 5.2.3).</summary>
+        public static bool IsProtective(ReadOnlySpan<byte> sector)
+        {
+            for (int i = 0; i < 4; i++)
+            {
+                if (ReadEntry(sector, i).Type == ProtectiveType)
+                {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        /// <summary>Sets the protective entry's size to cover the disk after LBA 0, capped at 0xFFFFFFFF (UEFI 5.2.3).</summary>
+        public static void SetProtectiveSize(Span<byte> sector, ulong diskSectors)
+        {
+            for (int i = 0; i < 4; i++)
+            {
+                Span<byte> e = sector.Slice(EntriesOffset + (16 * i), 16);
+                if (e[4] == ProtectiveType)
+                {
+                    ulong size = Math.Min(diskSectors - 1, 0xFFFFFFFFUL);
+                    BinaryPrimitives.WriteUInt32LittleEndian(e.Slice(12), (uint)size);
+                    return;
+                }
+            }
+        }
     }
 }

@@ -2,17 +2,6 @@ using System;
 
 namespace AzureLinuxImage.Partitions
 {
-    /// <summary>How a disk is partitioned.</summary>
-    public enum PartitionScheme
-    {
-        /// <summary>No partition table: the file system (or PV) starts at byte 0.</summary>
-        None,
-        /// <summary>A DOS/MBR table, possibly with an extended partition of logical ones.</summary>
-        Mbr,
-        /// <summary>A GUID partition table (behind a protective MBR).</summary>
-        Gpt,
-    }
-
     /// <summary>What a partition's type code or GUID says it holds.</summary>
     public enum PartitionKind
     {
@@ -44,7 +33,7 @@ namespace AzureLinuxImage.Partitions
     public sealed class PartitionInfo
     {
         /// <summary>Creates a description of a partition.</summary>
-        public PartitionInfo(int number, PartitionScheme scheme, long offset, long length, PartitionKind kind, string typeId, string typeName)
+        public PartitionInfo(int number, PartitionStyle scheme, long offset, long length, PartitionKind kind, string typeId, string typeName)
         {
             Number = number;
             Scheme = scheme;
@@ -59,7 +48,7 @@ namespace AzureLinuxImage.Partitions
         public int Number { get; }
 
         /// <summary>The table the partition comes from.</summary>
-        public PartitionScheme Scheme { get; }
+        public PartitionStyle Scheme { get; }
 
         /// <summary>Byte offset of the first sector on the disk.</summary>
         public long Offset { get; }

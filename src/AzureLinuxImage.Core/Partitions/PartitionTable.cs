@@ -10,14 +10,14 @@ namespace AzureLinuxImage.Partitions
     /// </summary>
     internal sealed class PartitionTable
     {
-        public PartitionTable(PartitionScheme scheme, IReadOnlyList<PartitionInfo> partitions, IReadOnlyList<string> warnings)
+        public PartitionTable(PartitionStyle scheme, IReadOnlyList<PartitionInfo> partitions, IReadOnlyList<string> warnings)
         {
             Scheme = scheme;
             Partitions = partitions;
             Warnings = warnings;
         }
 
-        public PartitionScheme Scheme { get; }
+        public PartitionStyle Scheme { get; }
 
         /// <summary>Partitions in table order (extended containers left out: they hold no data of their own).</summary>
         public IReadOnlyList<PartitionInfo> Partitions { get; }
@@ -34,24 +34,28 @@ namespace AzureLinuxImage.Partitions
         public static PartitionTable Read(DiskImage disk)
         {
             int sector = disk.LogicalSectorSize;
-            if (disk.VirtualSize < 512 * 2)
+            // Linux reads GPT only behind a 0xEE entry (a protective or hybrid MBR), and so do we.
+            switch (PartitionTableProbe.Detect(disk))
             {
-                return new PartitionTable(PartitionScheme.None, Array.Empty<PartitionInfo>(), Array.Empty<string>());
+                case PartitionStyle.Gpt:
+                    return GptPartitionTable.Read(disk, sector);
+                case PartitionStyle.Mbr:
+                    var mbr = new byte[MbrSector.Size];
+                    disk.Read(0, mbr, 0, mbr.Length);
+                    // A FAT or NTFS boot sector on a whole disk also ends in 0x55AA; its bytes at the
+                    // status fields are code, not 0x00/0x80 (the kernel's msdos check does the same).
+                    for (int i = 0; i < 4; i++)
+                    {
+                        byte status = MbrSector.ReadEntry(mbr, i).Status;
+                        if (status != 0 && status != 0x80)
+                        {
+                            return new PartitionTable(PartitionStyle.None, Array.Empty<PartitionInfo>(), Array.Empty<string>());
+                        }
+                    }
+                    return MbrPartitionTable.Read(disk, sector, mbr);
+                default:
+                    return new PartitionTable(PartitionStyle.None, Array.Empty<PartitionInfo>(), Array.Empty<string>());
             }
-            var mbr = new byte[512];
-            disk.Read(0, mbr, 0, 512);
-            MbrSector? parsed = MbrSector.TryParse(mbr);
-            if (parsed == null)
-            {
-                return new PartitionTable(PartitionScheme.None, Array.Empty<PartitionInfo>(), Array.Empty<string>());
-            }
-            if (parsed.IsProtective)
-            {
-                return GptPartitionTable.Read(disk, sector);
-            }
-            // A GPT disk whose protective MBR was replaced by a hybrid one, or whose MBR was wiped:
-            // Linux reads GPT only behind a 0xEE entry, and so do we.
-            return MbrPartitionTable.Read(disk, sector, parsed);
         }
 
         /// <summary>Opens a partition as a block device.</summary>

@@ -22,7 +22,7 @@ namespace AzureLinuxImage.Tests.Linux
         {
             string path = fixture.Require();
             using LinuxImage image = LinuxImage.Open(path);
-            Assert.Equal(PartitionScheme.Gpt, image.Table.Scheme);
+            Assert.Equal(PartitionStyle.Gpt, image.Table.Scheme);
             Assert.Equal(new[] { PartitionKind.BiosBoot, PartitionKind.EfiSystem, PartitionKind.LinuxFileSystem }, image.Table.Partitions.Select(p => p.Kind).ToArray());
             Assert.Equal("rootfs", image.Table.Partitions[2].Name);
             IFileSystem fs = image.RequireFileSystem();

@@ -68,7 +68,7 @@ namespace AzureLinuxImage.Tests.Partitions
 
             using DiskImage image = DiskImage.Open(disk);
             PartitionTable table = PartitionTable.Read(image);
-            Assert.Equal(PartitionScheme.Mbr, table.Scheme);
+            Assert.Equal(PartitionStyle.Mbr, table.Scheme);
             Assert.Empty(table.Warnings);
             Assert.Equal(oracle.Count, table.Partitions.Count);
             for (int i = 0; i < oracle.Count; i++)
@@ -160,7 +160,7 @@ namespace AzureLinuxImage.Tests.Partitions
             string disk = MakeGpt(tmp);
             using DiskImage image = DiskImage.Open(disk);
             PartitionTable table = PartitionTable.Read(image);
-            Assert.Equal(PartitionScheme.Gpt, table.Scheme);
+            Assert.Equal(PartitionStyle.Gpt, table.Scheme);
             Assert.Empty(table.Warnings);
             AssertMatchesSfdisk(disk, table);
             Assert.Equal(new[] { PartitionKind.BiosBoot, PartitionKind.EfiSystem, PartitionKind.LinuxFileSystem, PartitionKind.LinuxSwap, PartitionKind.LinuxLvm, PartitionKind.LinuxRaid, PartitionKind.MicrosoftBasicData },

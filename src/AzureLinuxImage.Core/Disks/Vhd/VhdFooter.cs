@@ -32,7 +32,12 @@ namespace AzureLinuxImage.Disks.Vhd
         public uint FormatVersion { get; set; } = Version;
         public ulong DataOffset { get; set; } = NoDataOffset;
         public uint TimeStamp { get; set; }
-        public string CreatorApplication { get; set; } = "azli";
+        /// <summary>
+        /// "win " (Hyper-V). Readers decide between the footer's size and CHS by this field: qemu takes
+        /// Current Size only from "win ", "d2v ", "qem2", "tap" and "CTXS" and derives the size from CHS for
+        /// anything else, which truncates the disk (R-DISK-3). Azure itself reads Current Size.
+        /// </summary>
+        public string CreatorApplication { get; set; } = "win ";
         public uint CreatorVersion { get; set; }
         public uint CreatorHostOs { get; set; } = HostWindows;
         public long OriginalSize { get; set; }

@@ -1,0 +1,37 @@
+using System;
+using AzureLinuxImage.Operations;
+
+namespace AzureLinuxImage.Cli.Verbs
+{
+    /// <summary>The human-readable form of a DiskImageInfo.</summary>
+    internal static class DiskInfoText
+    {
+        public static void Write(DiskImageInfo info)
+        {
+            Console.Out.WriteLine($"path:              {info.Path}");
+            Console.Out.WriteLine($"format:            {info.Format} ({info.Variant})");
+            Console.Out.WriteLine($"virtual size:      {info.VirtualSize} bytes ({info.VirtualSize / (1024.0 * 1024):0.###} MiB){(info.IsMiBAligned ? string.Empty : ", not MiB-aligned")}");
+            Console.Out.WriteLine($"allocated:         {info.AllocatedBytes} bytes");
+            Console.Out.WriteLine($"file size:         {info.FileSize} bytes");
+            Console.Out.WriteLine($"sectors:           {info.LogicalSectorSize} logical, {info.PhysicalSectorSize} physical");
+            if (info.CreatorApplication != null)
+            {
+                Console.Out.WriteLine($"creator:           {info.CreatorApplication}");
+            }
+            foreach (string parent in info.ParentChain)
+            {
+                Console.Out.WriteLine($"parent:            {parent}");
+            }
+            Console.Out.WriteLine($"partition style:   {info.PartitionStyle}");
+            Console.Out.WriteLine($"azure upload ready: {(info.AzureUploadReady ? "yes" : "no")}");
+            foreach (string reason in info.NotReadyReasons)
+            {
+                Console.Out.WriteLine($"  - {reason}");
+            }
+            foreach (string warning in info.Warnings)
+            {
+                Console.Out.WriteLine($"warning: {warning}");
+            }
+        }
+    }
+}

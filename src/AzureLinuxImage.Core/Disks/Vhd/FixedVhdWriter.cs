@@ -1,0 +1,99 @@
+using System;
+using System.Collections.Generic;
+using System.Threading;
+using System.Threading.Tasks;
+using AzureLinuxImage.IO;
+
+namespace AzureLinuxImage.Disks.Vhd
+{
+    /// <summary>
+    /// Writes any <see cref="DiskImage"/> as a fixed VHD (DESIGN.md, FixedVhdWriter): the source's data
+    /// ranges copied, all-zero pages skipped so the output is sparse, then the footer at the end. Output
+    /// goes through <see cref="AtomicOutputFile"/>. Reading the next chunk overlaps writing the last one;
+    /// memory is two chunk buffers whatever the disk size.
+    /// </summary>
+    internal static class FixedVhdWriter
+    {
+        public const int ChunkSize = 4 << 20;
+
+        /// <summary>Zero detection granularity: a file system block.</summary>
+        public const int PageSize = 4096;
+
+        /// <param name="source">The image to copy.</param>
+        /// <param name="destination">Output path.</param>
+        /// <param name="size">Virtual size of the output, at least the source's, a multiple of 512.</param>
+        /// <param name="overwrite">Whether an existing destination may be replaced.</param>
+        /// <param name="progress">Called with the virtual offset reached.</param>
+        /// <param name="cancellation">Stops the copy; nothing is left at the destination.</param>
+        public static void Write(DiskImage source, string destination, long size, bool overwrite, Action<long> progress, CancellationToken cancellation)
+        {
+            if (size < source.VirtualSize || size % 512 != 0)
+            {
+                throw new ArgumentOutOfRangeException(nameof(size), $"{size} is smaller than the source or not a multiple of 512.");
+            }
+            using AtomicOutputFile output = AtomicOutputFile.Create(destination, overwrite);
+            SparseFiles.MarkSparse(output.Stream);
+            output.Stream.SetLength(size);
+
+            var buffers = new[] { new byte[ChunkSize], new byte[ChunkSize] };
+            int current = 0;
+            Task pendingWrite = Task.CompletedTask;
+            foreach (ByteRange range in RangeMath.Clip(source.GetAllocatedRanges(), source.VirtualSize))
+            {
+                for (long pos = range.Offset; pos < range.End;)
+                {
+                    cancellation.ThrowIfCancellationRequested();
+                    // Chunks end on ChunkSize boundaries so pages stay aligned with the output's blocks.
+                    long chunkEnd = Math.Min(range.End, ((pos / ChunkSize) + 1) * ChunkSize);
+                    int n = (int)(chunkEnd - pos);
+                    byte[] buffer = buffers[current];
+                    source.Read(pos, buffer, 0, n);
+                    pendingWrite.GetAwaiter().GetResult();
+                    long at = pos;
+                    pendingWrite = Task.Run(() => WriteNonZero(output.Stream, at, buffer, n));
+                    current ^= 1;
+                    pos = chunkEnd;
+                    progress(pos);
+                }
+            }
+            pendingWrite.GetAwaiter().GetResult();
+            cancellation.ThrowIfCancellationRequested();
+
+            VhdFooter footer = VhdFooter.CreateFixed(size, Guid.NewGuid(), DateTime.UtcNow, typeof(FixedVhdWriter).Assembly.GetName().Version ?? new Version(0, 1));
+            output.Stream.Position = size;
+            output.Stream.Write(footer.Serialize(), 0, VhdFooter.Size);
+            output.Commit();
+            progress(size);
+        }
+
+        /// <summary>Writes the non-zero pages of a chunk, coalescing neighbours into one write.</summary>
+        private static void WriteNonZero(System.IO.FileStream stream, long offset, byte[] buffer, int count)
+        {
+            int runStart = -1;
+            for (int page = 0; page < count; page += PageSize)
+            {
+                int len = Math.Min(PageSize, count - page);
+                bool zero = ZeroDetection.IsAllZero(new ReadOnlySpan<byte>(buffer, page, len));
+                if (!zero && runStart < 0)
+                {
+                    runStart = page;
+                }
+                else if (zero && runStart >= 0)
+                {
+                    Flush(stream, offset, buffer, runStart, page);
+                    runStart = -1;
+                }
+            }
+            if (runStart >= 0)
+            {
+                Flush(stream, offset, buffer, runStart, count);
+            }
+        }
+
+        private static void Flush(System.IO.FileStream stream, long offset, byte[] buffer, int from, int to)
+        {
+            stream.Position = offset + from;
+            stream.Write(buffer, from, to - from);
+        }
+    }
+}

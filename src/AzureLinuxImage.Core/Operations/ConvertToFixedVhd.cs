@@ -1,0 +1,85 @@
+using System;
+using System.IO;
+using AzureLinuxImage.Disks;
+using AzureLinuxImage.Disks.Vhd;
+using AzureLinuxImage.Errors;
+
+namespace AzureLinuxImage.Operations
+{
+    /// <summary>
+    /// ConvertTo-FixedVhd / azlinux convert: any readable image to an Azure-valid fixed VHD whose size is
+    /// the source's rounded up to a whole MiB, only when not already aligned (R-DISK-1..3; the seed's
+    /// snippet adds a MiB even to aligned sizes, which is wrong). The source is only read.
+    /// </summary>
+    internal static class ConvertToFixedVhd
+    {
+        public const string Activity = "Converting to a fixed VHD";
+
+        /// <summary>Returns the output's description, or null when ShouldProcess declined.</summary>
+        public static DiskImageInfo? Run(string sourcePath, string? destination, bool force, bool skipAlignment, IOperationContext context)
+        {
+            using DiskImage source = DiskImage.Open(sourcePath);
+            string output = ResolveDestination(source.Path, destination);
+            if (SamePath(output, source.Path) || IsInChain(source, output))
+            {
+                throw new AzureLinuxImageException("DestinationIsSource", ErrorKind.InvalidArgument,
+                    $"{output} is the source (or one of its parents); choose another destination.", output);
+            }
+            foreach (string w in source.Warnings)
+            {
+                context.Warning(w);
+            }
+            if (source.LogicalSectorSize != 512)
+            {
+                context.Warning($"{source.Path} has {source.LogicalSectorSize}-byte logical sectors: its partition table is in {source.LogicalSectorSize}-byte LBAs, which the 512-byte sectors of a VHD in Azure will not match.");
+            }
+
+            long size = skipAlignment ? AzureDiskRules.RoundUpToSector(source.VirtualSize) : AzureDiskRules.RoundUpToMiB(source.VirtualSize);
+            context.Verbose($"Source: {source.Format} {source.Variant}, {source.VirtualSize} bytes. Output: fixed VHD of {size} bytes{(size != source.VirtualSize ? $" (rounded up from {source.VirtualSize})" : string.Empty)}.");
+            if (skipAlignment && size % AzureDiskRules.MiB != 0)
+            {
+                context.Warning($"{output} will be {size} bytes, not a whole number of MiB: Azure will refuse it (R-DISK-2).");
+            }
+            if (!context.ShouldProcess(output, $"Write a fixed VHD of {size} bytes from {source.Path}"))
+            {
+                return null;
+            }
+
+            long total = source.VirtualSize;
+            string status = $"{source.Path} -> {output}";
+            FixedVhdWriter.Write(source, output, size, force, done => context.Progress(Activity, status, Math.Min(done, total), total), context.Cancellation);
+            context.Progress(Activity, status, total, total);
+            return GetDiskImageInfo.Run(output, context);
+        }
+
+        /// <summary>No destination: next to the source, with .vhd (or -fixed.vhd if the source is a .vhd). A folder: inside it.</summary>
+        internal static string ResolveDestination(string source, string? destination)
+        {
+            string baseName = Path.GetFileNameWithoutExtension(source);
+            string defaultName = string.Equals(Path.GetExtension(source), ".vhd", StringComparison.OrdinalIgnoreCase)
+                ? baseName + "-fixed.vhd"
+                : baseName + ".vhd";
+            if (string.IsNullOrEmpty(destination))
+            {
+                return Path.Combine(Path.GetDirectoryName(source) ?? ".", defaultName);
+            }
+            string full = Path.GetFullPath(destination);
+            return Directory.Exists(full) ? Path.Combine(full, defaultName) : full;
+        }
+
+        private static bool IsInChain(DiskImage image, string path)
+        {
+            for (DiskImage? p = image; p != null; p = p.Parent)
+            {
+                if (SamePath(p.Path, path))
+                {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        private static bool SamePath(string a, string b) => string.Equals(Path.GetFullPath(a), Path.GetFullPath(b),
+            Path.DirectorySeparatorChar == '\\' ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal);
+    }
+}

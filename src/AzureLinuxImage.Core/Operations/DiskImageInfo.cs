@@ -1,0 +1,56 @@
+using System;
+using System.Collections.Generic;
+using AzureLinuxImage.Disks;
+using AzureLinuxImage.Partitions;
+
+namespace AzureLinuxImage.Operations
+{
+    /// <summary>What Get-DiskImageInfo (and the writers, as their output) say about a disk image.</summary>
+    public sealed class DiskImageInfo
+    {
+        /// <summary>Full path of the image file; pipes into the next cmdlet's -Path.</summary>
+        public string Path { get; internal set; } = string.Empty;
+
+        /// <summary>Container format, detected by content.</summary>
+        public DiskFormat Format { get; internal set; }
+
+        /// <summary>Fixed, dynamic or differencing.</summary>
+        public DiskVariant Variant { get; internal set; }
+
+        /// <summary>Size of the virtual disk in bytes.</summary>
+        public long VirtualSize { get; internal set; }
+
+        /// <summary>Whether <see cref="VirtualSize"/> is a whole number of MiB (R-DISK-2).</summary>
+        public bool IsMiBAligned { get; internal set; }
+
+        /// <summary>Bytes of the virtual disk that may hold data (from the container's map or the file system's sparse map).</summary>
+        public long AllocatedBytes { get; internal set; }
+
+        /// <summary>Size of the image file itself.</summary>
+        public long FileSize { get; internal set; }
+
+        /// <summary>Logical sector size the guest sees.</summary>
+        public int LogicalSectorSize { get; internal set; }
+
+        /// <summary>Physical sector size the container reports.</summary>
+        public int PhysicalSectorSize { get; internal set; }
+
+        /// <summary>Creator application recorded by the container (VHD "win ", "qemu" ...), when any.</summary>
+        public string? CreatorApplication { get; internal set; }
+
+        /// <summary>Parents of a differencing image, nearest first.</summary>
+        public IReadOnlyList<string> ParentChain { get; internal set; } = Array.Empty<string>();
+
+        /// <summary>MBR, GPT or none.</summary>
+        public PartitionStyle PartitionStyle { get; internal set; }
+
+        /// <summary>Whether Azure accepts this file as it is for a page blob / managed disk upload.</summary>
+        public bool AzureUploadReady { get; internal set; }
+
+        /// <summary>Why <see cref="AzureUploadReady"/> is false (empty when it is true).</summary>
+        public IReadOnlyList<string> NotReadyReasons { get; internal set; } = Array.Empty<string>();
+
+        /// <summary>Things to know that do not block the upload (e.g. an OS disk over 2 TiB needs Generation 2).</summary>
+        public IReadOnlyList<string> Warnings { get; internal set; } = Array.Empty<string>();
+    }
+}

@@ -1,0 +1,172 @@
+using System;
+using System.Collections.Generic;
+using System.Collections.ObjectModel;
+using System.Management.Automation;
+using System.Threading;
+using AzureLinuxImage.Errors;
+using AzureLinuxImage.Operations;
+
+namespace AzureLinuxImage.Commands
+{
+    /// <summary>
+    /// Base of every cmdlet: file-system path resolution through the provider, the bridge from Core's
+    /// IOperationContext to PowerShell's streams (progress, verbose, warning, ShouldProcess), error
+    /// records with stable ids, and cancellation on Ctrl+C (StopProcessing).
+    /// </summary>
+    public abstract class AzureLinuxImageCmdlet : PSCmdlet, IOperationContext
+    {
+        private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(250);
+        private readonly CancellationTokenSource stop = new CancellationTokenSource();
+        private readonly Dictionary<string, ProgressRecord> progress = new Dictionary<string, ProgressRecord>();
+        private DateTime lastProgress = DateTime.MinValue;
+
+        /// <summary>Progress activity ids: one per cmdlet type, so nested progress bars do not collide.</summary>
+        private int ActivityId => Math.Abs(GetType().Name.GetHashCode() % 100000) + 1;
+
+        CancellationToken IOperationContext.Cancellation => stop.Token;
+
+        bool IOperationContext.ShouldProcess(string target, string action) => ShouldProcess(target, action);
+
+        void IOperationContext.Progress(string activity, string status, long done, long total)
+        {
+            bool complete = done >= total;
+            DateTime now = DateTime.UtcNow;
+            if (!complete && now - lastProgress < ProgressInterval)
+            {
+                return;
+            }
+            lastProgress = now;
+            if (!progress.TryGetValue(activity, out ProgressRecord? record))
+            {
+                record = new ProgressRecord(ActivityId + progress.Count, activity, status);
+                progress[activity] = record;
+            }
+            record.StatusDescription = status;
+            record.PercentComplete = total <= 0 ? 100 : (int)Math.Min(100, done * 100 / total);
+            record.RecordType = complete ? ProgressRecordType.Completed : ProgressRecordType.Processing;
+            WriteProgress(record);
+            if (complete)
+            {
+                progress.Remove(activity);
+            }
+        }
+
+        void IOperationContext.Verbose(string message) => WriteVerbose(message);
+
+        void IOperationContext.Warning(string message) => WriteWarning(message);
+
+        /// <summary>The context operations run with.</summary>
+        private protected IOperationContext Context => this;
+
+        /// <summary>Cancels running operations.</summary>
+        protected override void StopProcessing() => stop.Cancel();
+
+        /// <summary>Closes any progress bar left open (an error mid-way) with a Completed record.</summary>
+        protected override void EndProcessing() => CompleteProgress();
+
+        private void CompleteProgress()
+        {
+            foreach (ProgressRecord record in progress.Values)
+            {
+                record.RecordType = ProgressRecordType.Completed;
+                WriteProgress(record);
+            }
+            progress.Clear();
+        }
+
+        /// <summary>
+        /// Resolves -Path (wildcards) or -LiteralPath to file-system paths. Paths that match nothing, or
+        /// are not on the FileSystem provider, become non-terminating errors.
+        /// </summary>
+        protected IEnumerable<string> ResolveInputPaths(string[]? paths, bool literal)
+        {
+            var result = new List<string>();
+            foreach (string p in paths ?? Array.Empty<string>())
+            {
+                try
+                {
+                    if (literal || (!WildcardPattern.ContainsWildcardCharacters(p)))
+                    {
+                        string resolved = SessionState.Path.GetUnresolvedProviderPathFromPSPath(p, out ProviderInfo provider, out _);
+                        RequireFileSystem(provider, p);
+                        result.Add(resolved);
+                        continue;
+                    }
+                    Collection<string> matches = GetResolvedProviderPathFromPSPath(p, out ProviderInfo wildcardProvider);
+                    RequireFileSystem(wildcardProvider, p);
+                    if (matches.Count == 0)
+                    {
+                        WriteError(new ErrorRecord(new System.IO.FileNotFoundException($"No file matches '{p}'."), "PathNotFound", ErrorCategory.ObjectNotFound, p));
+                    }
+                    result.AddRange(matches);
+                }
+                catch (ItemNotFoundException e)
+                {
+                    WriteError(new ErrorRecord(e, "PathNotFound", ErrorCategory.ObjectNotFound, p));
+                }
+                catch (PSNotSupportedException e)
+                {
+                    WriteError(new ErrorRecord(e, "NotAFileSystemPath", ErrorCategory.InvalidArgument, p));
+                }
+            }
+            return result;
+        }
+
+        /// <summary>An output path (need not exist yet), resolved relative to the current location.</summary>
+        protected string ResolveOutputPath(string path)
+        {
+            string resolved = SessionState.Path.GetUnresolvedProviderPathFromPSPath(path, out ProviderInfo provider, out _);
+            RequireFileSystem(provider, path);
+            return resolved;
+        }
+
+        /// <summary>Runs one item's work; Core errors become non-terminating error records naming the item.</summary>
+        protected void ForEachItem(string target, Action body)
+        {
+            try
+            {
+                body();
+            }
+            catch (AzureLinuxImageException e)
+            {
+                WriteError(ToErrorRecord(e, target));
+            }
+            catch (OperationCanceledException e)
+            {
+                WriteError(new ErrorRecord(e, "OperationStopped", ErrorCategory.OperationStopped, target));
+            }
+            catch (System.IO.IOException e)
+            {
+                WriteError(new ErrorRecord(e, "IOError", ErrorCategory.WriteError, target));
+            }
+            catch (UnauthorizedAccessException e)
+            {
+                WriteError(new ErrorRecord(e, "AccessDenied", ErrorCategory.PermissionDenied, target));
+            }
+        }
+
+        /// <summary>Maps a Core error to an ErrorRecord: its ErrorId, a real category, the file as target.</summary>
+        protected static ErrorRecord ToErrorRecord(AzureLinuxImageException e, object? target)
+        {
+            ErrorCategory category = e.Kind switch
+            {
+                ErrorKind.InvalidData => ErrorCategory.InvalidData,
+                ErrorKind.NotFound => ErrorCategory.ObjectNotFound,
+                ErrorKind.NotSupported => ErrorCategory.NotImplemented,
+                ErrorKind.AlreadyExists => ErrorCategory.ResourceExists,
+                ErrorKind.InvalidArgument => ErrorCategory.InvalidArgument,
+                ErrorKind.Cancelled => ErrorCategory.OperationStopped,
+                _ => ErrorCategory.ResourceUnavailable,
+            };
+            return new ErrorRecord(e, e.ErrorId, category, e.FilePath ?? target);
+        }
+
+        private static void RequireFileSystem(ProviderInfo provider, string path)
+        {
+            if (!string.Equals(provider.Name, "FileSystem", StringComparison.OrdinalIgnoreCase))
+            {
+                throw new PSNotSupportedException($"'{path}' is on the {provider.Name} provider; disk images must be files on the FileSystem provider.");
+            }
+        }
+    }
+}

@@ -1,0 +1,51 @@
+using System;
+using System.Collections.Generic;
+using System.Management.Automation;
+using AzureLinuxImage.Operations;
+
+namespace AzureLinuxImage.Commands
+{
+    /// <summary>ConvertTo-FixedVhd: any readable image to an Azure-valid fixed VHD, size rounded up to a whole MiB.</summary>
+    [Cmdlet(VerbsData.ConvertTo, "FixedVhd", DefaultParameterSetName = PathSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+    [OutputType(typeof(DiskImageInfo))]
+    public sealed class ConvertToFixedVhdCommand : ImagePathCmdlet
+    {
+        private readonly HashSet<string> written = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+
+        /// <summary>Output file, or a folder to write &lt;name&gt;.vhd into. Default: next to the source.</summary>
+        [Parameter(Position = 1)]
+        [ValidateNotNullOrEmpty]
+        public string? Destination { get; set; }
+
+        /// <summary>Overwrite an existing destination.</summary>
+        [Parameter]
+        public SwitchParameter Force { get; set; }
+
+        /// <summary>Keep the source size (rounded to 512 bytes) instead of rounding up to a whole MiB; Azure refuses unaligned sizes.</summary>
+        [Parameter]
+        public SwitchParameter SkipAlignment { get; set; }
+
+        /// <inheritdoc />
+        protected override void ProcessRecord()
+        {
+            string? destination = Destination == null ? null : ResolveOutputPath(Destination);
+            foreach (string file in InputFiles())
+            {
+                ForEachItem(file, () =>
+                {
+                    string output = ConvertToFixedVhd.ResolveDestination(file, destination);
+                    if (!written.Add(output))
+                    {
+                        throw new Errors.AzureLinuxImageException("DestinationUsedTwice", Errors.ErrorKind.InvalidArgument,
+                            $"{output} was already written by this command for another input; give a folder as -Destination.", output);
+                    }
+                    DiskImageInfo? info = ConvertToFixedVhd.Run(file, output, Force, SkipAlignment, Context);
+                    if (info != null)
+                    {
+                        WriteObject(info);
+                    }
+                });
+            }
+        }
+    }
+}
