@@ -12,7 +12,9 @@
     FormatsToProcess     = @('AzureLinuxImage.format.ps1xml')
     CmdletsToExport      = @(
         'ConvertTo-FixedVhd'
-        'Get-DiskImageInfo'
+        'Get-DiskImageInfo',
+        'Get-LinuxImageItem',
+        'Get-LinuxImageContent'
         'Resize-VhdAligned'
     )
     FunctionsToExport    = @()
@@ -23,7 +25,7 @@
             Tags         = @('Azure', 'Linux', 'VHD', 'VHDX', 'VMDK', 'qcow2', 'DiskImage', 'Image', 'Upload', 'Provisioning', 'PSEdition_Desktop', 'PSEdition_Core', 'Windows', 'Linux', 'MacOS')
             ProjectUri   = 'https://example.invalid/AzureLinuxImage'
             LicenseUri   = 'https://example.invalid/AzureLinuxImage/LICENSE'
-            ReleaseNotes = 'First release: ConvertTo-FixedVhd, Resize-VhdAligned, Get-DiskImageInfo.'
+            ReleaseNotes = 'First release: ConvertTo-FixedVhd, Resize-VhdAligned, Get-DiskImageInfo, Get-LinuxImageItem, Get-LinuxImageContent.'
         }
     }
 }
