@@ -12,10 +12,12 @@
     FormatsToProcess     = @('AzureLinuxImage.format.ps1xml')
     CmdletsToExport      = @(
         'ConvertTo-FixedVhd'
-        'Get-DiskImageInfo',
-        'Get-LinuxImageItem',
+        'Get-DiskImageInfo'
         'Get-LinuxImageContent'
+        'Get-LinuxImageItem'
+        'Get-WaagentConfig'
         'Resize-VhdAligned'
+        'Set-WaagentConfig'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

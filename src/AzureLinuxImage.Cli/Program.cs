@@ -24,6 +24,7 @@ namespace AzureLinuxImage.Cli
             ResizeVerb.Create(),
             LsVerb.Create(),
             CatVerb.Create(),
+            WaagentVerb.Create(),
         };
     }
 }

@@ -35,7 +35,7 @@ namespace AzureLinuxImage.IO
                 {
                     throw new AzureLinuxImageException("PathIsDirectory", ErrorKind.InvalidArgument, $"{full} is a folder, not a disk image file.", full);
                 }
-                var fs = new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.RandomAccess);
+                var fs = new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.None);
                 return new ImageFile(full, fs);
             }
             catch (FileNotFoundException e)

@@ -17,7 +17,11 @@ namespace AzureLinuxImage.Operations
     internal static class ResizeVhdAligned
     {
         /// <summary>Returns the resized image's description, or null when ShouldProcess declined.</summary>
-        public static DiskImageInfo? Run(string path, long? sizeBytes, IOperationContext context)
+        /// <param name="path">The fixed VHD.</param>
+        /// <param name="sizeBytes">New size (rounded up to a MiB); null for the current size rounded up.</param>
+        /// <param name="context">Confirmation, messages, cancellation.</param>
+        /// <param name="afterWrite">Tests only: called after each durable write step, to simulate a crash there.</param>
+        public static DiskImageInfo? Run(string path, long? sizeBytes, IOperationContext context, Action<string>? afterWrite = null)
         {
             string full = Path.GetFullPath(path);
             using (DiskImage probe = DiskImage.Open(full))
@@ -56,6 +60,7 @@ namespace AzureLinuxImage.Operations
             if (newSize == oldSize && !moveGpt)
             {
                 context.Verbose($"{full} is already {oldSize} bytes, a whole number of MiB; nothing to do.");
+                file.Dispose();
                 return GetDiskImageInfo.Run(full, context);
             }
             if (!context.ShouldProcess(full, $"Resize the fixed VHD from {oldSize} to {newSize} bytes{(moveGpt ? " and move the backup GPT to the new end" : string.Empty)}"))
@@ -68,41 +73,55 @@ namespace AzureLinuxImage.Operations
             newFooter.OriginalSize = newSize;
             newFooter.Geometry = VhdGeometry.FromSize(newSize);
             byte[] newFooterBytes = newFooter.Serialize();
+            Action<string> step = afterWrite ?? (_ => { });
             if (newSize >= oldSize)
             {
-                Grow(file, oldSize, newSize, newFooterBytes, gpt);
+                Grow(file, oldSize, newSize, newFooterBytes, gpt, step);
             }
             else
             {
-                Shrink(file, newSize, newFooterBytes, gpt);
+                Shrink(file, newSize, newFooterBytes, gpt, step);
             }
             file.Dispose();
             context.Verbose($"{full}: {oldSize} -> {newSize} bytes{(moveGpt ? ", backup GPT moved" : string.Empty)}.");
             return GetDiskImageInfo.Run(full, context);
         }
 
-        private static void Grow(FileStream file, long oldSize, long newSize, byte[] footer, GptBackupRelocation? gpt)
+        private static void Grow(FileStream file, long oldSize, long newSize, byte[] footer, GptBackupRelocation? gpt, Action<string> step)
         {
             if (newSize > oldSize)
             {
                 IO.SparseFiles.MarkSparse(file);
-                file.SetLength(newSize + VhdFooter.Size);
+                // Writing past the end extends the file (sparsely) and puts the footer there in one step:
+                // at no moment does the file end without a footer.
                 GptBackupRelocation.WriteAt(file, newSize, footer);
                 file.Flush(true);
+                step("new footer");
                 // Now a valid VHD of the new size; the old footer is just bytes past the partitions.
                 GptBackupRelocation.WriteAt(file, oldSize, new byte[VhdFooter.Size]);
                 file.Flush(true);
+                step("old footer cleared");
             }
-            gpt?.MoveBackupTo(file, newSize);
+            if (gpt != null)
+            {
+                gpt.MoveBackupTo(file, newSize);
+                step("gpt moved");
+            }
         }
 
-        private static void Shrink(FileStream file, long newSize, byte[] footer, GptBackupRelocation? gpt)
+        private static void Shrink(FileStream file, long newSize, byte[] footer, GptBackupRelocation? gpt, Action<string> step)
         {
-            gpt?.MoveBackupTo(file, newSize);
+            if (gpt != null)
+            {
+                gpt.MoveBackupTo(file, newSize);
+                step("gpt moved");
+            }
             GptBackupRelocation.WriteAt(file, newSize, footer);
             file.Flush(true);
+            step("new footer");
             file.SetLength(newSize + VhdFooter.Size);
             file.Flush(true);
+            step("truncated");
         }
 
         private static long MbrMinimumSize(FileStream file)

@@ -94,7 +94,13 @@ namespace AzureLinuxImage.Commands
                     }
                     Collection<string> matches = GetResolvedProviderPathFromPSPath(p, out ProviderInfo wildcardProvider);
                     RequireFileSystem(wildcardProvider, p);
-                    if (matches.Count == 0)
+                    string literalPath = SessionState.Path.GetUnresolvedProviderPathFromPSPath(p);
+                    if (matches.Count == 0 && System.IO.File.Exists(literalPath))
+                    {
+                        // A result object's Path (a literal file name with '[' in it) piped into -Path.
+                        result.Add(literalPath);
+                    }
+                    else if (matches.Count == 0)
                     {
                         WriteError(new ErrorRecord(new System.IO.FileNotFoundException($"No file matches '{p}'."), "PathNotFound", ErrorCategory.ObjectNotFound, p));
                     }

@@ -1,0 +1,37 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+
+namespace AzureLinuxImage.Benchmarks
+{
+    /// <summary>
+    /// dotnet run -c Release --project benchmarks/AzureLinuxImage.Benchmarks -- [name ...]
+    /// Each benchmark compares with the real tool its issue names and prints ratios. Work files go to
+    /// $AZLI_BENCH_DIR (default /var/tmp/azli-bench) and are deleted afterwards.
+    /// </summary>
+    internal static class Program
+    {
+        private static readonly Dictionary<string, Action<Bench>> All = new()
+        {
+            ["convert-vhd"] = ConvertBenchmark.DynamicVhd,
+            ["resize"] = ResizeBenchmark.Run,
+        };
+
+        private static int Main(string[] args)
+        {
+            string[] names = args.Length == 0 ? All.Keys.ToArray() : args;
+            foreach (string name in names)
+            {
+                if (!All.TryGetValue(name, out Action<Bench>? run))
+                {
+                    Console.Error.WriteLine($"unknown benchmark '{name}'; known: {string.Join(", ", All.Keys)}");
+                    return 2;
+                }
+                using var bench = new Bench(name);
+                Console.WriteLine($"== {name}");
+                run(bench);
+            }
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,162 @@
+using System;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace AzureLinuxImage.IO
+{
+    /// <summary>Owner and permission bits of a file on this machine.</summary>
+    internal readonly struct UnixOwnership
+    {
+        public UnixOwnership(uint mode, uint uid, uint gid)
+        {
+            Mode = mode;
+            Uid = uid;
+            Gid = gid;
+        }
+
+        /// <summary>Permission bits (07777).</summary>
+        public uint Mode { get; }
+
+        public uint Uid { get; }
+
+        public uint Gid { get; }
+    }
+
+    /// <summary>
+    /// The few POSIX calls netstandard2.0 has no API for: owner and mode (statx, chmod, chown), realpath and a
+    /// directory fsync. Linux only; every method is a no-op or null elsewhere (Windows has no such metadata to keep).
+    /// statx is used because its structure has one layout on every Linux architecture (statx(2)).
+    /// </summary>
+    internal static class UnixFileApi
+    {
+        private const int AtFdCwd = -100;
+        private const uint StatxBasicStats = 0x7ff;
+        private const int StatxSize = 256;
+        private const int PathMax = 4096;
+
+        public static bool IsLinux => RuntimeInformation.IsOSPlatform(OSPlatform.Linux);
+
+        /// <summary>Mode, uid and gid of <paramref name="path"/> (following links); null when not on Linux or the call fails.</summary>
+        public static UnixOwnership? GetOwnership(string path)
+        {
+            if (!IsLinux)
+            {
+                return null;
+            }
+            var buffer = new byte[StatxSize];
+            try
+            {
+                if (Statx(AtFdCwd, Native(path), 0, StatxBasicStats, buffer) != 0)
+                {
+                    return null;
+                }
+            }
+            catch (EntryPointNotFoundException)
+            {
+                return null;
+            }
+            // struct statx: stx_uid at 20, stx_gid at 24, stx_mode (u16) at 28; host byte order.
+            uint uid = BitConverter.ToUInt32(buffer, 20);
+            uint gid = BitConverter.ToUInt32(buffer, 24);
+            uint mode = BitConverter.ToUInt16(buffer, 28) & 0xFFFu;
+            return new UnixOwnership(mode, uid, gid);
+        }
+
+        /// <summary>Gives <paramref name="path"/> the owner and mode of <paramref name="ownership"/>; false with errno text when refused.</summary>
+        public static bool TryApply(string path, UnixOwnership ownership, out string? error)
+        {
+            error = null;
+            if (!IsLinux)
+            {
+                return true;
+            }
+            UnixOwnership? current = GetOwnership(path);
+            if (current == null || current.Value.Uid != ownership.Uid || current.Value.Gid != ownership.Gid)
+            {
+                if (Chown(Native(path), ownership.Uid, ownership.Gid) != 0)
+                {
+                    error = $"chown to {ownership.Uid}:{ownership.Gid} failed (errno {Marshal.GetLastWin32Error()})";
+                    return false;
+                }
+            }
+            // chmod after chown: chown clears set-user-id bits.
+            if (Chmod(Native(path), ownership.Mode) != 0)
+            {
+                error = $"chmod to {Convert.ToString(ownership.Mode, 8)} failed (errno {Marshal.GetLastWin32Error()})";
+                return false;
+            }
+            return true;
+        }
+
+        /// <summary>realpath(3): the absolute path without links, '.' or '..'; null when it does not exist (or not on Linux).</summary>
+        public static string? RealPath(string path)
+        {
+            if (!IsLinux)
+            {
+                return null;
+            }
+            var buffer = new byte[PathMax + 1];
+            IntPtr r = NativeRealPath(Native(path), buffer);
+            if (r == IntPtr.Zero)
+            {
+                return null;
+            }
+            int n = Array.IndexOf(buffer, (byte)0);
+            return Encoding.UTF8.GetString(buffer, 0, n < 0 ? buffer.Length : n);
+        }
+
+        /// <summary>readlink(2): the target of a symbolic link, or null when <paramref name="path"/> is not one.</summary>
+        public static string? ReadLink(string path)
+        {
+            if (!IsLinux)
+            {
+                return null;
+            }
+            var buffer = new byte[PathMax];
+            long n = NativeReadLink(Native(path), buffer, (UIntPtr)buffer.Length);
+            return n < 0 ? null : Encoding.UTF8.GetString(buffer, 0, (int)n);
+        }
+
+        /// <summary>Makes a rename inside <paramref name="directory"/> durable (fsync of the folder); best effort.</summary>
+        public static void SyncDirectory(string directory)
+        {
+            if (!IsLinux)
+            {
+                return;
+            }
+            int fd = Open(Native(directory), 0 /* O_RDONLY */);
+            if (fd < 0)
+            {
+                return;
+            }
+            Fsync(fd);
+            Close(fd);
+        }
+
+        private static byte[] Native(string path) => Encoding.UTF8.GetBytes(path + "\0");
+
+        [DllImport("libc", EntryPoint = "statx", SetLastError = true)]
+        private static extern int Statx(int dirfd, byte[] path, int flags, uint mask, byte[] statxBuffer);
+
+        [DllImport("libc", EntryPoint = "chmod", SetLastError = true)]
+        private static extern int Chmod(byte[] path, uint mode);
+
+        [DllImport("libc", EntryPoint = "chown", SetLastError = true)]
+        private static extern int Chown(byte[] path, uint uid, uint gid);
+
+        [DllImport("libc", EntryPoint = "realpath", SetLastError = true)]
+        private static extern IntPtr NativeRealPath(byte[] path, byte[] resolved);
+
+        [DllImport("libc", EntryPoint = "readlink", SetLastError = true)]
+        private static extern long NativeReadLink(byte[] path, byte[] buffer, UIntPtr size);
+
+        [DllImport("libc", EntryPoint = "open", SetLastError = true)]
+        private static extern int Open(byte[] path, int flags);
+
+        [DllImport("libc", EntryPoint = "fsync", SetLastError = true)]
+        private static extern int Fsync(int fd);
+
+        [DllImport("libc", EntryPoint = "close", SetLastError = true)]
+        private static extern int Close(int fd);
+    }
+}
