@@ -15,6 +15,7 @@ namespace AzureLinuxImage.Benchmarks
         {
             ["convert-vhd"] = ConvertBenchmark.DynamicVhd,
             ["resize"] = ResizeBenchmark.Run,
+            ["linux-view"] = LinuxViewBenchmark.Run,
         };
 
         private static int Main(string[] args)

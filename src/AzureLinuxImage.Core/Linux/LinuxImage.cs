@@ -207,8 +207,22 @@ namespace AzureLinuxImage.Linux
                 {
                     text = r.ReadToEnd();
                 }
+                List<FstabEntry> entries = FstabEntry.Parse(text);
+                FstabEntry? rootLine = entries.FirstOrDefault(e => e.MountPoint == "/");
+                if (rootLine != null)
+                {
+                    // Report / as fstab names it, and say so when that source is not the volume the root was found on.
+                    var named = Resolve(rootLine.Source);
+                    string? problem = named != null && named.Value.Device == rootDevice ? null
+                        : $"/etc/fstab line {rootLine.Line} names '{rootLine.Source}' for /, which is not the volume the root was found on ({rootInfo.Location}).";
+                    mounts[0] = new MountInfo("/", rootLine.Source, rootLine.Type, rootInfo.Location, true, problem);
+                    if (problem != null)
+                    {
+                        warnings.Add(problem);
+                    }
+                }
                 // Parents before children, so /boot is in place before /boot/efi.
-                foreach (FstabEntry e in FstabEntry.Parse(text).OrderBy(e => e.MountPoint.Count(c => c == '/')))
+                foreach (FstabEntry e in entries.OrderBy(e => e.MountPoint.Count(c => c == '/')))
                 {
                     MountFromFstab(e, rootDevice, mounted);
                 }

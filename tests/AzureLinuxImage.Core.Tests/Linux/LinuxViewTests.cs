@@ -145,6 +145,8 @@ namespace AzureLinuxImage.Tests.Linux
             IFileSystem fs = image.RequireFileSystem();
             MountInfo M(string point) => Assert.Single(image.Mounts, m => m.MountPoint == point);
             Assert.Equal("LVM volume vg0/root", M("/").Location);
+            Assert.Equal("/dev/mapper/vg0-root", M("/").Source);
+            Assert.Null(M("/").Problem);
             Assert.True(M("/boot").Mounted);
             Assert.Contains("partition 2", M("/boot").Location);
             Assert.Contains("partition 1", M("/boot/efi").Location);

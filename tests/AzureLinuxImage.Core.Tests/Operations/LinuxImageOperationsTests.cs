@@ -89,6 +89,8 @@ namespace AzureLinuxImage.Tests.Operations
             Assert.Equal("/", root.MountPoint);
             Assert.Equal(rootLocation, root.Location);
             Assert.True(root.Mounted);
+            Assert.Equal("LABEL=opsroot", root.Source);
+            Assert.Null(root.Problem);
         }
 
         [Fact]
