@@ -31,6 +31,10 @@ namespace AzureLinuxImage.FileSystems.Ext
         private readonly Dictionary<long, long> inodeTables = new Dictionary<long, long>();
         private readonly Dictionary<uint, Dictionary<string, uint>> lookups = new Dictionary<uint, Dictionary<string, uint>>();
         private int lookupNames;
+        private readonly Dictionary<uint, ExtInode> inodes = new Dictionary<uint, ExtInode>();
+
+        /// <summary>Parsed, verified inodes kept (path resolution reads the same directories again and again).</summary>
+        private const int InodeCacheSize = 8192;
         private readonly ExtInode root;
 
         public ExtFileSystem(BlockDevice device)
@@ -161,6 +165,21 @@ namespace AzureLinuxImage.FileSystems.Ext
         }
 
         public ExtInode ReadInode(uint number)
+        {
+            if (inodes.TryGetValue(number, out ExtInode? cached))
+            {
+                return cached;
+            }
+            ExtInode inode = ReadInodeUncached(number);
+            if (inodes.Count >= InodeCacheSize)
+            {
+                inodes.Clear();
+            }
+            inodes[number] = inode;
+            return inode;
+        }
+
+        private ExtInode ReadInodeUncached(uint number)
         {
             if (number < 1 || number > Superblock.InodesCount)
             {
@@ -366,6 +385,10 @@ namespace AzureLinuxImage.FileSystems.Ext
                     if ((indexed && l == 0) || (l > 0 && indexed && ExtDirectoryBlock.IsIndexNode(span, BlockSize)))
                     {
                         // dx_root: '.' and '..' then the index; dx_node: the index only. The leaves hold every name.
+                        if (csum)
+                        {
+                            VerifyDxChecksum(span, l == 0 ? 32 : 8, dir, blockNumber);
+                        }
                         if (l == 0)
                         {
                             ParseDxRoot(span, fileType, dir, entries);
@@ -390,6 +413,29 @@ namespace AzureLinuxImage.FileSystems.Ext
                 }
             }
             return entries;
+        }
+
+        /// <summary>
+        /// The dx_tail after an htree node's entries (directory.rst, "Hash Tree Directories"): crc32c of the
+        /// node up to its used entries, then the tail with its checksum field as zero.
+        /// </summary>
+        private void VerifyDxChecksum(ReadOnlySpan<byte> block, int countOffset, ExtInode dir, long blockNumber)
+        {
+            int limit = BinaryPrimitives.ReadUInt16LittleEndian(block.Slice(countOffset));
+            int count = BinaryPrimitives.ReadUInt16LittleEndian(block.Slice(countOffset + 2));
+            int tail = countOffset + (limit * 8);
+            if (count > limit || tail + 8 > block.Length)
+            {
+                throw Bad("htree node", $"directory inode {dir.Number}, block {blockNumber}: count {count} and limit {limit} do not fit the block.");
+            }
+            uint c = Crc32.Castagnoli.Append(InodeSeed(dir), block.Slice(0, countOffset + (count * 8)));
+            c = Crc32.Castagnoli.Append(c, block.Slice(tail, 4));
+            c = Crc32.Castagnoli.Append(c, new byte[4]);
+            uint stored = BinaryPrimitives.ReadUInt32LittleEndian(block.Slice(tail + 4));
+            if (c != stored)
+            {
+                throw Bad("htree node checksum", $"directory inode {dir.Number}, block {blockNumber}: crc32c gives 0x{c:X8}, the node says 0x{stored:X8}.");
+            }
         }
 
         private void ParseDxRoot(ReadOnlySpan<byte> block, bool fileType, ExtInode dir, List<ExtDirEntry> entries)
