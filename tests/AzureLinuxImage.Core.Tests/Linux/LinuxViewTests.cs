@@ -159,6 +159,17 @@ namespace AzureLinuxImage.Tests.Linux
             Assert.Contains("99999999", M("/opt").Problem);
             Assert.DoesNotContain(image.Mounts, m => m.MountPoint == "none" || m.MountPoint == "/proc");
 
+            // The other spellings fstab and the kernel command line use for the same volumes.
+            Assert.Contains("partition 5", image.Resolve("/dev/disk/by-partlabel/home")!.Value.Info.Location);
+            Assert.Contains("partition 2", image.Resolve("/dev/disk/by-uuid/" + bootUuid)!.Value.Info.Location);
+            Assert.Contains("partition 2", image.Resolve("/dev/disk/by-label/boot")!.Value.Info.Location);
+            Assert.Contains("partition 2", image.Resolve("/dev/sda2")!.Value.Info.Location);
+            Assert.Contains("partition 3", image.Resolve("/dev/nvme0n1p3")!.Value.Info.Location);
+            Assert.Contains("partition 1", image.Resolve("/dev/disk/by-partuuid/" + espUuid)!.Value.Info.Location);
+            Assert.Equal("LVM volume vg0/var", image.Resolve("/dev/mapper/vg0-var")!.Value.Info.Location);
+            Assert.Null(image.Resolve("/dev/vg0/nothing"));
+            Assert.Null(image.Resolve("LABEL=nothing"));
+
             LogicalVolumeInfo pool = Assert.Single(image.LogicalVolumes, l => l.Name == "pool");
             Assert.False(pool.Readable);
             Assert.Contains("thin", pool.Reason);
