@@ -12,11 +12,14 @@
     FormatsToProcess     = @('AzureLinuxImage.format.ps1xml')
     CmdletsToExport      = @(
         'ConvertTo-FixedVhd'
+        'Get-AzureInstanceMetadata'
         'Get-DiskImageInfo'
         'Get-LinuxImageContent'
         'Get-LinuxImageItem'
         'Get-WaagentConfig'
+        'Get-WireServerGoalState'
         'Resize-VhdAligned'
+        'Send-WireServerReady'
         'Set-WaagentConfig'
     )
     FunctionsToExport    = @()

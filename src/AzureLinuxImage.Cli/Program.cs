@@ -25,6 +25,9 @@ namespace AzureLinuxImage.Cli
             LsVerb.Create(),
             CatVerb.Create(),
             WaagentVerb.Create(),
+            GoalStateVerb.Create(),
+            ReadyVerb.Create(),
+            ImdsVerb.Create(),
         };
     }
 }

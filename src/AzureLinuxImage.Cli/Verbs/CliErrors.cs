@@ -4,16 +4,24 @@ using AzureLinuxImage.Errors;
 
 namespace AzureLinuxImage.Cli.Verbs
 {
-    /// <summary>Runs a verb's body: errors go to stderr as "azlinux: &lt;ErrorId&gt;: message" with a non-zero exit code.</summary>
+    /// <summary>Runs a verb's body: errors go to stderr as "azlinux: &lt;ErrorId&gt;: message" with a non-zero exit code; Ctrl+C exits 130.</summary>
     internal static class CliErrors
     {
         public const int Failure = 1;
+
+        /// <summary>Exit code after Ctrl+C, as shells report SIGINT.</summary>
+        public const int Cancelled = 130;
 
         public static int Run(Func<int> body)
         {
             try
             {
                 return body();
+            }
+            catch (OperationCanceledException)
+            {
+                Console.Error.WriteLine("azlinux: OperationStopped: cancelled.");
+                return Cancelled;
             }
             catch (AzureLinuxImageException e)
             {
