@@ -14,6 +14,7 @@ namespace AzureLinuxImage.Benchmarks
         private static readonly Dictionary<string, Action<Bench>> All = new()
         {
             ["convert-vhd"] = ConvertBenchmark.DynamicVhd,
+            ["convert-vhdx"] = ConvertBenchmark.DynamicVhdx,
             ["resize"] = ResizeBenchmark.Run,
             ["linux-view"] = LinuxViewBenchmark.Run,
         };

@@ -1,6 +1,7 @@
 using System;
 using System.Text;
 using AzureLinuxImage.Disks.Vhd;
+using AzureLinuxImage.Disks.Vhdx;
 using AzureLinuxImage.Errors;
 using AzureLinuxImage.IO;
 
@@ -48,9 +49,9 @@ namespace AzureLinuxImage.Disks
 
             // Formats with a signature at the start. Their readers are separate issues; until they land
             // the file is refused by name rather than misread as raw.
-            if (StartsWith(head, "vhdxfile"))
+            if (StartsWith(head, VhdxFileIdentifier.SignatureText))
             {
-                throw new UnsupportedImageException(file.Path, "this is a VHDX file; VHDX reading is not available in this version. Convert it with Hyper-V's Convert-VHD or qemu-img first.");
+                return VhdxReader.Open(file, context);
             }
             if (StartsWith(head, "QFI\xfb"))
             {
