@@ -25,7 +25,7 @@ namespace AzureLinuxImage.Operations
             }
             if (target.Type != FileEntryType.Directory)
             {
-                yield return new LinuxImageItem(view.Source, fs.GetEntry(itemPath, followLastLink: false) ?? target);
+                yield return new LinuxImageItem(view.Source, fs.GetEntry(itemPath, followLastLink: false) ?? target, view.IsRootFolder);
                 yield break;
             }
             int count = 0;
@@ -42,7 +42,7 @@ namespace AzureLinuxImage.Operations
                     {
                         throw new AzureLinuxImageException("TooManyItems", ErrorKind.InvalidData, $"{fs.Description}: more than {MaxRecursiveItems} entries under {itemPath} (a directory cycle in a damaged image?).", view.Source);
                     }
-                    yield return new LinuxImageItem(view.Source, e);
+                    yield return new LinuxImageItem(view.Source, e, view.IsRootFolder);
                     if (recurse && e.Type == FileEntryType.Directory && depth < MaxDepth)
                     {
                         subdirs.Add(e.Path);

@@ -8,9 +8,13 @@ namespace AzureLinuxImage.Operations
     public sealed class LinuxImageItem
     {
         /// <summary>Creates an item from a file system entry.</summary>
-        internal LinuxImageItem(string path, FileEntry entry)
+        /// <param name="source">The image file, or the root folder when <paramref name="fromRootFolder"/>.</param>
+        /// <param name="entry">The entry.</param>
+        /// <param name="fromRootFolder">Whether the view was a host folder (-RootPath) rather than an image.</param>
+        internal LinuxImageItem(string source, FileEntry entry, bool fromRootFolder = false)
         {
-            Path = path;
+            Path = fromRootFolder ? null : source;
+            RootPath = fromRootFolder ? source : null;
             ItemPath = entry.Path;
             Name = entry.Name;
             Type = entry.Type;
@@ -22,8 +26,11 @@ namespace AzureLinuxImage.Operations
             LinkTarget = entry.LinkTarget;
         }
 
-        /// <summary>The image file (or root folder) the item is in; pipes into Get-LinuxImageContent's -Path.</summary>
-        public string Path { get; }
+        /// <summary>The image file the item is in; pipes into Get-LinuxImageContent's -Path. Null for a root folder.</summary>
+        public string? Path { get; }
+
+        /// <summary>The root folder the item is in (-RootPath); null for an image.</summary>
+        public string? RootPath { get; }
 
         /// <summary>Absolute path inside the image, links resolved up to the last component.</summary>
         public string ItemPath { get; }

@@ -22,6 +22,9 @@ namespace AzureLinuxImage.Operations
 
         public IFileSystem FileSystem { get; }
 
+        /// <summary>True for a host folder (-RootPath), false for an image.</summary>
+        public bool IsRootFolder => image == null;
+
         /// <summary>Exactly one of <paramref name="imagePath"/> and <paramref name="rootPath"/>; warnings about the image go to the context.</summary>
         public static LinuxImageView Open(string? imagePath, string? rootPath, IOperationContext context)
         {

@@ -12,7 +12,7 @@ namespace AzureLinuxImage.Commands
         private const string RootPathSet = "RootPath";
 
         /// <summary>A folder holding a Linux root (a mounted image or a chroot) instead of an image file.</summary>
-        [Parameter(Mandatory = true, ParameterSetName = RootPathSet)]
+        [Parameter(Mandatory = true, ParameterSetName = RootPathSet, ValueFromPipelineByPropertyName = true)]
         [ValidateNotNullOrEmpty]
         public string RootPath { get; set; } = null!;
 

@@ -65,6 +65,10 @@ namespace AzureLinuxImage.Tests.Operations
                 Assert.Equal(expected + 1, all.Count); // + lost+found made by mkfs
 
                 // The same operations over the folder (-RootPath) agree, lost+found aside.
+                LinuxImageItem fromFolder = GetLinuxImageItem.Run(null, root, "/etc/fstab", false, ctx).Single();
+                Assert.Null(fromFolder.Path);
+                Assert.Equal(Path.GetFullPath(root), fromFolder.RootPath);
+                Assert.Null(link.RootPath);
                 var hostAll = GetLinuxImageItem.Run(null, root, "/", true, ctx).Select(i => (i.ItemPath, i.Type)).OrderBy(x => x.ItemPath, StringComparer.Ordinal).ToList();
                 Assert.Equal(hostAll, all.Where(i => i.Name != "lost+found").Select(i => (i.ItemPath, i.Type)).OrderBy(x => x.ItemPath, StringComparer.Ordinal).ToList());
 
