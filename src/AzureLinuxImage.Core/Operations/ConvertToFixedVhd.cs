@@ -29,10 +29,8 @@ namespace AzureLinuxImage.Operations
             {
                 context.Warning(w);
             }
-            if (source.LogicalSectorSize != 512)
-            {
-                context.Warning($"{source.Path} has {source.LogicalSectorSize}-byte logical sectors: its partition table is in {source.LogicalSectorSize}-byte LBAs, which the 512-byte sectors of a VHD in Azure will not match.");
-            }
+            // A 4096-byte-sector source warns through its reader (source.Warnings): its partition table is
+            // in 4 KiB LBAs, which a 512-byte-sector VHD will not match.
 
             long size = skipAlignment ? AzureDiskRules.RoundUpToSector(source.VirtualSize) : AzureDiskRules.RoundUpToMiB(source.VirtualSize);
             context.Verbose($"Source: {source.Format} {source.Variant}, {source.VirtualSize} bytes. Output: fixed VHD of {size} bytes{(size != source.VirtualSize ? $" (rounded up from {source.VirtualSize})" : string.Empty)}.");
