@@ -1,12 +1,13 @@
 using AzureLinuxImage.Errors;
 using AzureLinuxImage.FileSystems.Ext;
+using AzureLinuxImage.FileSystems.Fat;
+using AzureLinuxImage.FileSystems.Xfs;
 using AzureLinuxImage.Partitions;
 
 namespace AzureLinuxImage.FileSystems
 {
     /// <summary>
-    /// The one place a probed block device becomes a readable file system. ext is read here; XFS and
-    /// vfat come from their own readers (branch fs-xfs), wired in when that branch is merged.
+    /// The one place a probed block device becomes a readable file system: ext, XFS and FAT (the ESP).
     /// </summary>
     internal static class FileSystemOpeners
     {
@@ -24,11 +25,9 @@ namespace AzureLinuxImage.FileSystems
                 case FileSystemKind.Ext4:
                     return new ExtFileSystem(device);
                 case FileSystemKind.Xfs:
-                    // To be wired at the merge of fs-xfs: return XfsFileSystem.Open(device);
-                    throw new UnsupportedImageException(device.Description, "XFS is recognised but the XFS reader is not part of this build yet.");
+                    return XfsFileSystem.Open(device);
                 case FileSystemKind.Vfat:
-                    // To be wired at the merge of fs-xfs: return FatFileSystem.Open(device);
-                    throw new UnsupportedImageException(device.Description, "FAT (vfat) is recognised but the FAT reader is not part of this build yet.");
+                    return FatFileSystem.Open(device);
                 case FileSystemKind.Btrfs:
                     throw new UnsupportedImageException(device.Description, "btrfs is recognised but not read in this version.");
                 default:

@@ -46,12 +46,17 @@ namespace AzureLinuxImage.Tests.Linux
             File.CreateSymbolicLink(Path.Combine(bootSrc, "up"), "../etc/hostname");
             File.CreateSymbolicLink(Path.Combine(bootSrc, "loop"), "/etc/loop");
             File.WriteAllText(Path.Combine(bootSrc, "grub/grub.cfg"), "linux /vmlinuz root=/dev/mapper/vg0-root\n");
+            Directory.CreateDirectory(Path.Combine(bootSrc, "efi"));
             string bootUuid = "b0b0b0b0-1111-2222-3333-444444444444";
             Mkfs(tmp.File("boot.img"), bootSrc, 32, "boot", bootUuid);
             PartitionTableTests.Dd(tmp.File("boot.img"), disk, Off(2));
             string esp = tmp.File("esp.img");
             PartitionTableTests.Truncate(esp, 32L << 20);
-            ExternalTool.Run(ExternalTool.Require("mkfs.vfat", "dosfstools"), new[] { "-F", "32", "-n", "ESP", esp });
+            ExternalTool.Run(ExternalTool.Require("mkfs.vfat", "dosfstools"), new[] { "-F", "16", "-n", "ESP", esp });
+            string efiFile = tmp.File("grubx64.efi");
+            File.WriteAllText(efiFile, "EFI loader\n");
+            ExternalTool.Run(ExternalTool.Require("mmd", "mtools"), new[] { "-i", esp, "::/EFI", "::/EFI/debian" });
+            ExternalTool.Run(ExternalTool.Require("mcopy", "mtools"), new[] { "-i", esp, efiFile, "::/EFI/debian/grubx64.efi" });
             PartitionTableTests.Dd(esp, disk, Off(1));
             string homeSrc = tmp.File("home");
             Directory.CreateDirectory(Path.Combine(homeSrc, "user"));
@@ -150,7 +155,7 @@ namespace AzureLinuxImage.Tests.Linux
             Assert.True(M("/boot").Mounted);
             Assert.Contains("partition 2", M("/boot").Location);
             Assert.Contains("partition 1", M("/boot/efi").Location);
-            Assert.True(M("/boot/efi").Mounted || M("/boot/efi").Problem != null);
+            Assert.True(M("/boot/efi").Mounted, M("/boot/efi").Problem);
             Assert.Equal("LVM volume vg0/var", M("/var").Location);
             Assert.True(M("/var").Mounted);
             Assert.Equal("LVM volume vg0/data", M("/srv/data").Location);
@@ -187,6 +192,8 @@ namespace AzureLinuxImage.Tests.Linux
             Assert.Equal("viewhost\n", ExtFileSystemTests.ReadText(fs, "/boot/up"));
             Assert.Equal("viewhost\n", ExtFileSystemTests.ReadText(fs, "/boot/grub/../../etc/hostname"));
             Assert.Equal("booted\n", ExtFileSystemTests.ReadText(fs, "/var/log/messages"));
+            // The ESP (FAT16: mtools refuses FAT32 this small) is mounted at /boot/efi, over /boot (ext4) over the root (ext4 on LVM).
+            Assert.Equal("EFI loader\n", ExtFileSystemTests.ReadText(fs, "/boot/efi/EFI/debian/grubx64.efi"));
             Assert.Equal("alias ll='ls -l'\n", ExtFileSystemTests.ReadText(fs, "/home/user/.bashrc"));
             Assert.Contains(fs.List("/srv"), e => e.Name == "data" && e.Type == FileEntryType.Directory);
             Assert.Equal("#!shell\n", ExtFileSystemTests.ReadText(fs, "/bin/sh"));

@@ -251,7 +251,17 @@ namespace AzureLinuxImage.Tests.Partitions
             Assert.Equal((FileSystemKind.Xfs, "22222222-3333-4444-5555-666666666666", "xroot"), (x.Kind, x.Uuid, x.Label));
             DetectedFileSystem b = Probe(btrfs);
             Assert.Equal((FileSystemKind.Btrfs, "33333333-4444-5555-6666-777777777777", "broot"), (b.Kind, b.Uuid, b.Label));
+            // The seam the probe feeds: XFS and FAT open through FileSystemOpeners, btrfs is refused by name.
+            using (DiskImage xd = DiskImage.Open(xfs))
+            using (IFileSystem xfsFs = FileSystemOpeners.Open(new DiskSlice(xd, 0, xd.VirtualSize, xfs), FileSystemKind.Xfs))
+            {
+                Assert.Equal(FileEntryType.Directory, xfsFs.GetEntry("/")!.Type);
+            }
             using DiskImage fd = DiskImage.Open(fat);
+            using (IFileSystem fatFs = FileSystemOpeners.Open(new DiskSlice(fd, 0, fd.VirtualSize, fat), FileSystemKind.Vfat))
+            {
+                Assert.Empty(fatFs.List("/"));
+            }
             Assert.Throws<UnsupportedImageException>(() => FileSystemOpeners.Open(new DiskSlice(fd, 0, fd.VirtualSize, fat), FileSystemKind.Btrfs));
         }
     }
