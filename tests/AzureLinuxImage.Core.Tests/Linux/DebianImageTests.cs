@@ -52,5 +52,15 @@ namespace AzureLinuxImage.Tests.Linux
             string fstab = new StreamReader(fs.OpenRead("/etc/fstab")).ReadToEnd();
             Assert.Contains(root.Source, fstab);
         }
+
+        [Fact]
+        public void Get_WaagentConfig_reads_the_agent_configuration_inside_the_image()
+        {
+            string path = fixture.Require();
+            AzureLinuxImage.Linux.Waagent.WaagentConfigInfo info = AzureLinuxImage.Operations.GetWaagentConfig.FromImage(path);
+            Assert.Equal(System.IO.Path.GetFullPath(path), info.ImagePath);
+            Assert.Equal("/etc/waagent.conf", info.ConfigPath);
+            Assert.NotNull(info.ProvisioningAgent);
+        }
     }
 }
