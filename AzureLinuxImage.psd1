@@ -12,6 +12,7 @@
     FormatsToProcess     = @('AzureLinuxImage.format.ps1xml')
     CmdletsToExport      = @(
         'ConvertTo-FixedVhd'
+        'Export-ReadinessReport'
         'Get-AzureInstanceMetadata'
         'Get-DiskImageInfo'
         'Get-LinuxImageContent'
@@ -21,6 +22,7 @@
         'Resize-VhdAligned'
         'Send-WireServerReady'
         'Set-WaagentConfig'
+        'Test-LinuxImageReadiness'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

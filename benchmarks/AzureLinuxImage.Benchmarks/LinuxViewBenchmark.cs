@@ -23,7 +23,7 @@ namespace AzureLinuxImage.Benchmarks
             if (string.IsNullOrEmpty(disk) || !File.Exists(disk))
             {
                 disk = bench.File("debian12.raw");
-                bench.Run("/bin/bash", "/work/shared/scripts/build-debian-image.sh", disk);
+                bench.Run("/bin/bash", FindImageScript(), disk);
             }
 
             // The first run includes JIT compilation; the best of the next three is the steady state.
@@ -54,6 +54,20 @@ namespace AzureLinuxImage.Benchmarks
             });
             Console.WriteLine($"debugfs       warm: ls -l x{warm.Directories.Count} {dfsList.Seconds * 1000,7:0} ms, rdump /etc {dfsRead.Seconds * 1000,6:0} ms");
             Console.WriteLine($"ratio (debugfs / azlinux, warm): list {dfsList.Seconds / warm.List:0.00}x, read /etc {dfsRead.Seconds / warm.Read:0.00}x");
+        }
+
+        /// <summary>tests/fixtures/build-debian-image.sh of this repository, found upwards from the binary.</summary>
+        private static string FindImageScript()
+        {
+            for (DirectoryInfo? d = new DirectoryInfo(AppContext.BaseDirectory); d != null; d = d.Parent)
+            {
+                string candidate = Path.Combine(d.FullName, "tests", "fixtures", "build-debian-image.sh");
+                if (File.Exists(candidate))
+                {
+                    return candidate;
+                }
+            }
+            throw new FileNotFoundException("tests/fixtures/build-debian-image.sh not found above " + AppContext.BaseDirectory);
         }
 
         private sealed record Result(double List, double Read, int Entries, List<string> Directories, int EtcFiles, long EtcBytes);

@@ -17,6 +17,8 @@ namespace AzureLinuxImage.Benchmarks
             ["convert-vhdx"] = ConvertBenchmark.DynamicVhdx,
             ["resize"] = ResizeBenchmark.Run,
             ["linux-view"] = LinuxViewBenchmark.Run,
+            ["zstd-initrd"] = ZstdBenchmark.Run,
+            ["decoders-initrd"] = ZstdBenchmark.AllDecoders,
         };
 
         private static int Main(string[] args)

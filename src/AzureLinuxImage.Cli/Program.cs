@@ -28,6 +28,7 @@ namespace AzureLinuxImage.Cli
             GoalStateVerb.Create(),
             ReadyVerb.Create(),
             ImdsVerb.Create(),
+            TestVerb.Create(),
         };
     }
 }

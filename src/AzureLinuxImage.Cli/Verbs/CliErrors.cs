@@ -12,7 +12,9 @@ namespace AzureLinuxImage.Cli.Verbs
         /// <summary>Exit code after Ctrl+C, as shells report SIGINT.</summary>
         public const int Cancelled = 130;
 
-        public static int Run(Func<int> body)
+        /// <param name="body">The verb's work.</param>
+        /// <param name="failure">Exit code for an error (azlinux test uses 2: "could not inspect", 1 being "a rule failed").</param>
+        public static int Run(Func<int> body, int failure = Failure)
         {
             try
             {
@@ -26,17 +28,17 @@ namespace AzureLinuxImage.Cli.Verbs
             catch (AzureLinuxImageException e)
             {
                 Console.Error.WriteLine($"azlinux: {e.ErrorId}: {e.Message}");
-                return Failure;
+                return failure;
             }
             catch (IOException e)
             {
                 Console.Error.WriteLine($"azlinux: IOError: {e.Message}");
-                return Failure;
+                return failure;
             }
             catch (UnauthorizedAccessException e)
             {
                 Console.Error.WriteLine($"azlinux: AccessDenied: {e.Message}");
-                return Failure;
+                return failure;
             }
         }
     }

@@ -6,7 +6,7 @@ using Xunit;
 namespace AzureLinuxImage.Tests.Linux
 {
     /// <summary>
-    /// A real Debian 12 disk made by ../shared/scripts/build-debian-image.sh once per test class (the
+    /// A real Debian 12 disk made by tests/fixtures/build-debian-image.sh once per test class (the
     /// rootfs cache makes it a matter of seconds). AZLI_DEBIAN_IMAGE points at a prebuilt one instead.
     /// </summary>
     public sealed class DebianImageFixture : IDisposable
@@ -58,7 +58,13 @@ namespace AzureLinuxImage.Tests.Linux
         private static string? FindScript()
         {
             string? env = Environment.GetEnvironmentVariable("AZLI_SHARED_SCRIPTS");
-            foreach (string candidate in new[] { env ?? string.Empty, "/work/shared/scripts", Path.Combine(AppContext.BaseDirectory, "../../../../../../shared/scripts") })
+            // The project's own copy first (CI builds its rootfs cache with it), then the shared one.
+            string own = Repository.File("tests/fixtures/build-debian-image.sh");
+            if (File.Exists(own))
+            {
+                return own;
+            }
+            foreach (string candidate in new[] { env ?? string.Empty, "/work/shared/scripts" })
             {
                 string p = Path.Combine(candidate, "build-debian-image.sh");
                 if (candidate.Length > 0 && File.Exists(p))

@@ -54,6 +54,26 @@ namespace AzureLinuxImage.Tests.Linux
         }
 
         [Fact]
+        public void Test_LinuxImageReadiness_inspects_the_image_through_the_view_with_its_disk_facts()
+        {
+            string path = fixture.Require();
+            using (LinuxImage image = LinuxImage.Open(path))
+            {
+                DiskLayoutFacts facts = LinuxImageInspection.Facts(image);
+                Assert.Equal("gpt", facts.PartitionTable);
+                Assert.False(facts.RootOnLvm);
+                Assert.Equal(3, facts.Partitions.Count);
+                Assert.Equal(DiskLayoutFacts.BiosBootType, facts.Partitions[0].GptType);
+                Assert.Equal("ext4", facts.Partitions[2].FileSystemType);
+                Assert.Equal("rootfs", facts.Partitions[2].FileSystemLabel);
+            }
+            var findings = AzureLinuxImage.Operations.TestLinuxImageReadiness.Run(
+                new AzureLinuxImage.Operations.LinuxImageReadinessOptions { ImagePath = path }, new AzureLinuxImage.Operations.SilentContext());
+            Assert.True(findings.Count > 20);
+            Assert.Contains(findings, f => f.Status == AzureLinuxImage.Readiness.ReadinessStatus.Pass);
+        }
+
+        [Fact]
         public void Get_WaagentConfig_reads_the_agent_configuration_inside_the_image()
         {
             string path = fixture.Require();

@@ -16,7 +16,7 @@ namespace AzureLinuxImage.Tests.Waagent
 
         public static readonly string[] All = { Debian12, Upstream, HandWritten };
 
-        /// <summary>Root built by ../shared/scripts/build-debian-image.sh (the readiness helper builds it; never here).</summary>
+        /// <summary>Root built by tests/fixtures/build-debian-image.sh (the readiness helper builds it; never here).</summary>
         public const string DebianRoot = "/var/tmp/debian12-rootfs";
 
         public static string Folder { get; } = FindFolder();
@@ -39,7 +39,7 @@ namespace AzureLinuxImage.Tests.Waagent
         {
             if (!File.Exists(System.IO.Path.Combine(DebianRoot, ".complete")))
             {
-                Assert.Skip($"{DebianRoot} is not built (../shared/scripts/build-debian-image.sh); the same file is covered by the committed fixture.");
+                Assert.Skip($"{DebianRoot} is not built (tests/fixtures/build-debian-image.sh); the same file is covered by the committed fixture.");
             }
             return DebianRoot;
         }

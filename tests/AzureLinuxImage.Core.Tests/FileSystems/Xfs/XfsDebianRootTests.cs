@@ -15,7 +15,7 @@ namespace AzureLinuxImage.Tests.FileSystems.Xfs
 {
     /// <summary>
     /// A real Debian 12 root on XFS (v5, ftype, finobt, sparse inodes: the RHEL-style default), built by
-    /// ../shared/scripts/build-debian-image.sh in an MBR disk, compared entry by entry with the cached
+    /// tests/fixtures/build-debian-image.sh in an MBR disk, compared entry by entry with the cached
     /// root folder it was made from (find -printf is the oracle for type, mode, owner, size, link target).
     /// </summary>
     public class XfsDebianRootTests
@@ -35,7 +35,7 @@ namespace AzureLinuxImage.Tests.FileSystems.Xfs
         [Fact]
         public void A_Debian_12_xfs_root_in_an_mbr_disk_matches_the_folder_it_was_built_from()
         {
-            string script = Path.Combine(FindRepoShared() ?? "/work/shared", "scripts", "build-debian-image.sh");
+            string script = Infrastructure.Repository.File("tests/fixtures/build-debian-image.sh");
             if (!File.Exists(script) || !File.Exists(Path.Combine(RootfsCache, ".complete")))
             {
                 string reason = $"the Debian 12 root cache ({RootfsCache}/.complete) or {script} is missing; the readiness build creates it.";
@@ -154,7 +154,6 @@ namespace AzureLinuxImage.Tests.FileSystems.Xfs
             Assert.True(compared > 5000, $"only {compared} entries compared");
         }
 
-        private static string? FindRepoShared() => Directory.Exists("/work/shared") ? "/work/shared" : null;
 
         private static string ReadLink(string path) => new FileInfo(path).LinkTarget ?? string.Empty;
 

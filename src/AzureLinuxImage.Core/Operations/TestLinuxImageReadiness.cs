@@ -1,0 +1,141 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using AzureLinuxImage.Errors;
+using AzureLinuxImage.FileSystems;
+using AzureLinuxImage.Linux;
+using AzureLinuxImage.Readiness;
+
+namespace AzureLinuxImage.Operations
+{
+    /// <summary>Options of Test-LinuxImageReadiness / azlinux test.</summary>
+    public sealed class LinuxImageReadinessOptions
+    {
+        /// <summary>The disk image to inspect; exclusive with <see cref="RootPath"/>.</summary>
+        public string? ImagePath { get; set; }
+
+        /// <summary>A Linux root folder to inspect (a mounted image or a chroot); exclusive with <see cref="ImagePath"/>.</summary>
+        public string? RootPath { get; set; }
+
+        /// <summary>1 or 2 for the VM generation the image is meant for; null for Auto (whichever the disk supports).</summary>
+        public int? Generation { get; set; }
+
+        /// <summary>The provisioning agent the image is meant to use.</summary>
+        public ProvisioningAgentChoice ProvisioningAgent { get; set; }
+
+        /// <summary>Rule ids to run (wildcards allowed); all when empty.</summary>
+        public IList<string> Rules { get; set; } = new List<string>();
+
+        /// <summary>Rule ids to skip (wildcards allowed).</summary>
+        public IList<string> ExcludeRules { get; set; } = new List<string>();
+    }
+
+    /// <summary>What the image layer hands the readiness check: the assembled root view and the disk under it.</summary>
+    internal sealed class InspectedImage : IDisposable
+    {
+        private readonly IDisposable? owner;
+
+        public InspectedImage(IFileSystem root, DiskLayoutFacts? disk, IDisposable? owner = null)
+        {
+            Root = root;
+            Disk = disk;
+            this.owner = owner;
+        }
+
+        public IFileSystem Root { get; }
+
+        public DiskLayoutFacts? Disk { get; }
+
+        public void Dispose()
+        {
+            Root.Dispose();
+            owner?.Dispose();
+        }
+    }
+
+    /// <summary>Opens a disk image as one Linux root view (partitions, LVM, fstab mounts) plus its disk facts.</summary>
+    internal delegate InspectedImage LinuxImageOpener(string imagePath, IOperationContext context);
+
+    /// <summary>
+    /// The seams the lead wires at merge, in one place: the image opener of the Linux view (partitions, ext4/XFS,
+    /// LVM) and the full initramfs reader of Compression. Read-only; no mutable static state.
+    /// </summary>
+    internal static class ReadinessSeams
+    {
+        /// <summary>
+        /// The Linux view (partitions, LVM, ext4/XFS/FAT, fstab mounts) with the disk facts mapped from it:
+        /// <see cref="Linux.LinuxImageInspection"/>.
+        /// </summary>
+        public static LinuxImageOpener? ImageOpener => Linux.LinuxImageInspection.Open;
+
+        /// <summary>
+        /// Interim gzip-only reader; to be replaced by Compression's reader (branch compression):
+        /// (input, path) =&gt; Initramfs.ReadEntries(input, InitramfsLimits.Default, path).Select(e =&gt; e.Name),
+        /// with its typed errors (AzureLinuxImageException) left to InitramfsFacts, which turns them into Unknown.
+        /// </summary>
+        public static InitramfsLister InitramfsReader => GzipInitramfsReader.List;
+    }
+
+    /// <summary>Test-LinuxImageReadiness / azlinux test: facts from the image, every selected rule, one finding per rule.</summary>
+    internal static class TestLinuxImageReadiness
+    {
+        public static IReadOnlyList<ReadinessFinding> Run(LinuxImageReadinessOptions options, IOperationContext context,
+            LinuxImageOpener? imageOpener = null, InitramfsLister? initramfsReader = null)
+        {
+            if ((options.ImagePath == null) == (options.RootPath == null))
+            {
+                throw new AzureLinuxImageException("ImageOrRootRequired", ErrorKind.InvalidArgument, "Give either an image path or a root folder (-RootPath), not both.");
+            }
+            if (options.Generation != null && options.Generation != 1 && options.Generation != 2)
+            {
+                throw new AzureLinuxImageException("InvalidGeneration", ErrorKind.InvalidArgument, $"Generation {options.Generation} does not exist: use 1, 2 or Auto.");
+            }
+            IReadOnlyList<string> unknownRules = ReadinessRules.Unmatched(options.Rules.Concat(options.ExcludeRules));
+            if (unknownRules.Count > 0)
+            {
+                throw new AzureLinuxImageException("UnknownRule", ErrorKind.InvalidArgument,
+                    $"No rule is named {string.Join(", ", unknownRules)}. Rules: {string.Join(", ", ReadinessRules.All.Select(r => r.Id))}.");
+            }
+            IReadOnlyList<ReadinessRule> rules = ReadinessRules.Select(options.Rules, options.ExcludeRules);
+            string path;
+            InspectedImage view;
+            if (options.RootPath != null)
+            {
+                path = options.RootPath;
+                view = new InspectedImage(new HostDirectoryFileSystem(options.RootPath), null);
+            }
+            else
+            {
+                path = options.ImagePath!;
+                LinuxImageOpener opener = imageOpener ?? ReadinessSeams.ImageOpener
+                    ?? throw new AzureLinuxImageException("ImageInspectionUnavailable", ErrorKind.NotSupported,
+                        $"{path}: this build cannot read file systems inside images yet; mount or extract the root and use -RootPath (azlinux test --root DIR).", path);
+                context.Verbose($"Opening {path}");
+                view = opener(path, context);
+            }
+            using (view)
+            {
+                var facts = new LinuxFacts(view.Root, view.Disk, initramfsReader ?? ReadinessSeams.InitramfsReader);
+                if (!facts.LooksLikeLinuxRoot)
+                {
+                    throw new AzureLinuxImageException("NotALinuxRoot", ErrorKind.InvalidArgument,
+                        $"{view.Root.Description} is not a Linux root (it needs /etc, /bin or /usr/bin, and /etc/fstab, /etc/hosts or /etc/os-release).", path);
+                }
+                var ctx = new ReadinessContext(facts, options.Generation, options.ProvisioningAgent);
+                var findings = new List<ReadinessFinding>();
+                int done = 0;
+                foreach (ReadinessRule rule in rules)
+                {
+                    context.Cancellation.ThrowIfCancellationRequested();
+                    context.Progress("Testing Linux image readiness", rule.Id, done++, rules.Count);
+                    findings.AddRange(ReadinessChecker.Run(path, ctx, new[] { rule }));
+                }
+                context.Progress("Testing Linux image readiness", "done", rules.Count, rules.Count);
+                OsIdentity? os = facts.Os.Value;
+                context.Verbose($"{path}: {os?.PrettyName ?? "unknown distribution"}, {findings.Count(f => f.Status == ReadinessStatus.Fail)} failed, " +
+                    $"{findings.Count(f => f.Status == ReadinessStatus.Warning)} warnings of {findings.Count} rules.");
+                return findings;
+            }
+        }
+    }
+}
