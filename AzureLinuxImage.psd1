@@ -13,6 +13,7 @@
     CmdletsToExport      = @(
         'ConvertTo-FixedVhd'
         'Export-ReadinessReport'
+        'Copy-DiskImageToAzure'
         'Get-AzureInstanceMetadata'
         'Get-DiskImageInfo'
         'Get-LinuxImageContent'

@@ -19,6 +19,7 @@ namespace AzureLinuxImage.Benchmarks
             ["linux-view"] = LinuxViewBenchmark.Run,
             ["zstd-initrd"] = ZstdBenchmark.Run,
             ["decoders-initrd"] = ZstdBenchmark.AllDecoders,
+            ["upload"] = UploadBenchmark.Run,
         };
 
         private static int Main(string[] args)

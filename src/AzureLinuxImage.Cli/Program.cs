@@ -29,6 +29,7 @@ namespace AzureLinuxImage.Cli
             ReadyVerb.Create(),
             ImdsVerb.Create(),
             TestVerb.Create(),
+            UploadVerb.Create(),
         };
     }
 }

@@ -45,7 +45,7 @@ namespace AzureLinuxImage.Linux
         {
             Root = root;
             Disk = disk;
-            this.initramfsLister = initramfsLister ?? GzipInitramfsReader.List;
+            this.initramfsLister = initramfsLister ?? InitramfsNames.List;
         }
 
         public IFileSystem Root { get; }

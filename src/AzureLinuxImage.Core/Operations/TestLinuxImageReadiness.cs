@@ -68,12 +68,8 @@ namespace AzureLinuxImage.Operations
         /// </summary>
         public static LinuxImageOpener? ImageOpener => Linux.LinuxImageInspection.Open;
 
-        /// <summary>
-        /// Interim gzip-only reader; to be replaced by Compression's reader (branch compression):
-        /// (input, path) =&gt; Initramfs.ReadEntries(input, InitramfsLimits.Default, path).Select(e =&gt; e.Name),
-        /// with its typed errors (AzureLinuxImageException) left to InitramfsFacts, which turns them into Unknown.
-        /// </summary>
-        public static InitramfsLister InitramfsReader => GzipInitramfsReader.List;
+        /// <summary>Compression's initramfs reader; its typed errors become Unknown findings in InitramfsFacts.</summary>
+        public static InitramfsLister InitramfsReader => InitramfsNames.List;
     }
 
     /// <summary>Test-LinuxImageReadiness / azlinux test: facts from the image, every selected rule, one finding per rule.</summary>

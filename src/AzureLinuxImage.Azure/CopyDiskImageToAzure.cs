@@ -1,0 +1,216 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Threading;
+using System.Threading.Tasks;
+using AzureLinuxImage.Disks;
+using AzureLinuxImage.Disks.Vhd;
+using AzureLinuxImage.Errors;
+using AzureLinuxImage.IO;
+using AzureLinuxImage.Operations;
+
+namespace AzureLinuxImage.Azure
+{
+    /// <summary>
+    /// Copy-DiskImageToAzure / azlinux upload (issue 8): any readable image streamed into a page blob
+    /// or a managed disk's upload URL as the aligned fixed VHD Azure wants (R-DISK-1, R-DISK-2), in one
+    /// read pass and without a temporary file. Only the source's allocated, non-zero 512-byte pages are
+    /// sent; the tail is rounded up to a whole MiB and the fixed VHD footer goes last.
+    /// </summary>
+    internal static class CopyDiskImageToAzure
+    {
+        public const string Activity = "Uploading to Azure";
+        private const int PageSize = 512;
+        private const int ChunkSize = PageBlobClient.MaxPutPageBytes;
+
+        internal enum Mode
+        {
+            /// <summary>A blob this call created: all zeros, so zero pages are skipped.</summary>
+            Created,
+
+            /// <summary>An existing blob or disk: zero pages skipped, stale pages cleared.</summary>
+            Overwrite,
+
+            /// <summary>-Resume of our own blob: pages Get Page Ranges already shows are not sent again.</summary>
+            Resume,
+        }
+
+        public static AzureUploadResult? Run(string sourcePath, Uri destination, UploadOptions options, IOperationContext context)
+        {
+            try
+            {
+                return RunCore(sourcePath, destination, options, context);
+            }
+            catch (Exception e) when (IsFromTransport(e))
+            {
+                // Azure.Core and HttpClient may echo the URL, SAS included: rethrown redacted.
+                throw new AzureLinuxImageException("UploadFailed", ErrorKind.ResourceUnavailable, SecretRedaction.Redact(e.Message));
+            }
+        }
+
+        internal static bool IsFromTransport(Exception e) =>
+            e is global::Azure.RequestFailedException || e is global::Azure.Identity.AuthenticationFailedException
+            || e is global::Azure.Identity.CredentialUnavailableException || e is System.Net.Http.HttpRequestException
+            || (e is System.IO.IOException && !(e is System.IO.FileNotFoundException) && !(e is System.IO.DirectoryNotFoundException) && e.InnerException is System.Net.Sockets.SocketException);
+
+        private static AzureUploadResult? RunCore(string sourcePath, Uri destination, UploadOptions options, IOperationContext context)
+        {
+            if (!destination.IsAbsoluteUri || (destination.Scheme != Uri.UriSchemeHttps && destination.Scheme != Uri.UriSchemeHttp))
+            {
+                throw new AzureLinuxImageException("InvalidDestination", ErrorKind.InvalidArgument, "The destination must be an http(s) page blob or managed disk upload URL.");
+            }
+            if (options.ThreadCount < 1 || options.ThreadCount > 64)
+            {
+                throw new AzureLinuxImageException("InvalidThreadCount", ErrorKind.InvalidArgument, "The thread count must be between 1 and 64.");
+            }
+            CancellationToken cancellation = context.Cancellation;
+            using DiskImage source = DiskImage.Open(sourcePath);
+            foreach (string w in source.Warnings)
+            {
+                context.Warning(w);
+            }
+            long size = AzureDiskRules.RoundUpToMiB(source.VirtualSize);
+            long blobLength = size + VhdFooter.Size;
+            bool managedDisk = IsManagedDiskUrl(destination);
+            var identity = UploadSourceIdentity.Of(source, blobLength, options.ModuleVersion);
+            var limiter = new AdaptiveConcurrency(options.ThreadCount);
+            var client = new PageBlobClient(destination, options.Credential, options.ClientOptions, new ThrottleObserverPolicy(limiter));
+            string display = client.DisplayUrl;
+            context.Verbose($"Source: {source.Format} {source.Variant}, {source.VirtualSize} bytes; upload: fixed VHD of {size} bytes + 512-byte footer = {blobLength} bytes to {display}.");
+
+            // Every check happens before any write (issue 8: a disk of the wrong size is refused first).
+            BlobState? existing = Wait(client.GetPropertiesAsync(cancellation));
+            Mode mode = Decide(existing, managedDisk, blobLength, identity, options, display, context);
+            if (!context.ShouldProcess(display, $"Upload {source.Path} as a fixed VHD of {blobLength} bytes ({Describe(mode)})"))
+            {
+                return null;
+            }
+
+            var clock = Stopwatch.StartNew();
+            List<ByteRange> present = new List<ByteRange>();
+            if (mode == Mode.Created)
+            {
+                Wait(client.CreateAsync(blobLength, managedDisk ? new Dictionary<string, string>() : identity.Metadata, cancellation));
+            }
+            else
+            {
+                present = Wait(client.GetPageRangesAsync(cancellation));
+                if (mode == Mode.Overwrite && !managedDisk)
+                {
+                    // Until the overwrite completes the blob holds other data: no identity, so -Resume refuses it.
+                    Wait(client.SetMetadataAsync(new Dictionary<string, string>(), cancellation));
+                }
+            }
+
+            var footer = VhdFooter.CreateFixed(size, new Guid(Slice(identity.Digest, 16)), identity.LastWriteTimeUtc,
+                Version.TryParse(options.ModuleVersion, out Version? v) ? v : new Version(0, 1));
+            var pump = new UploadPump(client, limiter, options, source.VirtualSize, size, blobLength, present, mode, display, context, source.Path);
+            byte[]? md5 = pump.Run(source, footer.Serialize());
+            clock.Stop();
+
+            if (mode == Mode.Overwrite && !managedDisk)
+            {
+                Wait(client.SetMetadataAsync(identity.Metadata, cancellation));
+            }
+            string? md5Text = md5 == null ? null : Convert.ToBase64String(md5);
+            if (md5 != null)
+            {
+                Wait(client.SetContentMd5Async(md5, cancellation));
+            }
+            if (limiter.BackOffs > 0)
+            {
+                context.Verbose($"The service asked to slow down {limiter.BackOffs} time(s); concurrency went down to {limiter.LowestLimit} of {options.ThreadCount}.");
+            }
+            var result = new AzureUploadResult(source.Path, display, size, blobLength, pump.BytesSent, blobLength - pump.BytesSent, pump.BytesCleared, clock.Elapsed, mode == Mode.Resume, md5Text);
+            context.Verbose(string.Format(CultureInfo.InvariantCulture, "Sent {0} bytes, skipped {1}, cleared {2}, in {3:F1} s ({4:F1} MiB/s).",
+                result.BytesSent, result.BytesSkipped, result.BytesCleared, result.Duration.TotalSeconds, result.BytesPerSecond / AzureDiskRules.MiB));
+            return result;
+        }
+
+        /// <summary>Managed disk upload URLs (Grant-AzDiskAccess -Access Write) are on md-*.blob.storage.azure.net style hosts.</summary>
+        internal static bool IsManagedDiskUrl(Uri uri) => uri.Host.StartsWith("md-", StringComparison.OrdinalIgnoreCase);
+
+        private static Mode Decide(BlobState? existing, bool managedDisk, long blobLength, UploadSourceIdentity identity, UploadOptions options, string display, IOperationContext context)
+        {
+            if (existing == null)
+            {
+                if (managedDisk)
+                {
+                    throw new AzureLinuxImageException("ManagedDiskNotFound", ErrorKind.NotFound,
+                        $"{display} does not exist: the upload URL has expired or the disk was not granted for upload. {HowToCreateDisk(blobLength)}");
+                }
+                if (options.Resume)
+                {
+                    context.Verbose($"{display} does not exist yet: nothing to resume, starting a new upload.");
+                }
+                return Mode.Created;
+            }
+            bool isPageBlob = string.Equals(existing.BlobType, "PageBlob", StringComparison.OrdinalIgnoreCase);
+            if (existing.Length != blobLength || !isPageBlob)
+            {
+                string what = isPageBlob ? $"is {existing.Length} bytes" : $"is a {existing.BlobType ?? "non-page"} blob";
+                if (managedDisk)
+                {
+                    throw new AzureLinuxImageException("ManagedDiskSizeMismatch", ErrorKind.InvalidArgument,
+                        $"The managed disk behind {display} {what}, but this image uploads as exactly {blobLength} bytes. {HowToCreateDisk(blobLength)}");
+                }
+                if (!options.Force)
+                {
+                    throw new AzureLinuxImageException("BlobSizeMismatch", ErrorKind.AlreadyExists,
+                        $"{display} exists and {what}, but this image uploads as exactly {blobLength} bytes. Use -Force to replace it.");
+                }
+                return Mode.Created;
+            }
+            if (options.Resume)
+            {
+                if (managedDisk)
+                {
+                    context.Warning("A managed disk's upload URL keeps no metadata: -Resume cannot check that the pages already there came from this image.");
+                    return Mode.Resume;
+                }
+                string? difference = identity.FirstDifference(existing.Metadata);
+                if (difference == null)
+                {
+                    return Mode.Resume;
+                }
+                if (!options.Force)
+                {
+                    throw new AzureLinuxImageException("ResumeSourceMismatch", ErrorKind.InvalidArgument,
+                        $"Cannot resume {display}: {difference}. Use -Force without -Resume to overwrite it.");
+                }
+                context.Warning($"Not resuming {display}: {difference}. Overwriting it.");
+                return Mode.Overwrite;
+            }
+            if (!managedDisk && !options.Force)
+            {
+                throw new AzureLinuxImageException("BlobExists", ErrorKind.AlreadyExists,
+                    $"{display} already exists. Use -Resume to continue an interrupted upload of this image or -Force to overwrite it.");
+            }
+            return Mode.Overwrite;
+        }
+
+        private static string HowToCreateDisk(long blobLength) =>
+            $"Create the disk for this image with UploadSizeBytes {blobLength}: New-AzDiskConfig -CreateOption Upload -UploadSizeInBytes {blobLength} (or az disk create --upload-type Upload --upload-size-bytes {blobLength}), then Grant-AzDiskAccess -Access Write.";
+
+        private static string Describe(Mode mode) => mode switch
+        {
+            Mode.Created => "new page blob",
+            Mode.Resume => "resuming: only pages not already there",
+            _ => "overwriting the existing pages",
+        };
+
+        private static byte[] Slice(byte[] bytes, int count)
+        {
+            byte[] r = new byte[count];
+            Array.Copy(bytes, r, count);
+            return r;
+        }
+
+        internal static T Wait<T>(Task<T> task) => task.GetAwaiter().GetResult();
+
+        internal static void Wait(Task task) => task.GetAwaiter().GetResult();
+    }
+}

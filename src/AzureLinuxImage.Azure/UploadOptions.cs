@@ -1,0 +1,38 @@
+using System;
+using Azure.Core;
+using Azure.Core.Pipeline;
+
+namespace AzureLinuxImage.Azure
+{
+    /// <summary>Choices of one upload (the cmdlet's and CLI's parameters, plus knobs for tests).</summary>
+    internal sealed class UploadOptions
+    {
+        public const int DefaultThreadCount = 8;
+
+        public TokenCredential? Credential { get; set; }
+
+        public int ThreadCount { get; set; } = DefaultThreadCount;
+
+        public bool Resume { get; set; }
+
+        public bool ComputeMd5 { get; set; }
+
+        /// <summary>Replace or overwrite an existing blob that is not a managed disk.</summary>
+        public bool Force { get; set; }
+
+        /// <summary>How long one batch may keep failing (after Azure.Core's own retries) before the upload gives up.</summary>
+        public TimeSpan RetryBudget { get; set; } = TimeSpan.FromMinutes(10);
+
+        public PageBlobClientOptions ClientOptions { get; set; } = new PageBlobClientOptions();
+
+        /// <summary>Module version recorded in blob metadata and the footer.</summary>
+        public string ModuleVersion { get; set; } = typeof(UploadOptions).Assembly.GetName().Version?.ToString() ?? "0.0";
+
+        /// <summary>A test hook: called with the transport, e.g. to count bytes on the wire.</summary>
+        public HttpPipelineTransport? Transport
+        {
+            get => ClientOptions.Transport;
+            set => ClientOptions.Transport = value!;
+        }
+    }
+}
