@@ -16,6 +16,8 @@
         'Copy-DiskImageToAzure'
         'Get-AzureInstanceMetadata'
         'Get-DiskImageInfo'
+        'Get-LinuxImageContent'
+        'Get-LinuxImageItem'
         'Get-WaagentConfig'
         'Get-WireServerGoalState'
         'Resize-VhdAligned'
@@ -31,7 +33,7 @@
             Tags         = @('Azure', 'Linux', 'VHD', 'VHDX', 'VMDK', 'qcow2', 'DiskImage', 'Image', 'Upload', 'Provisioning', 'PSEdition_Desktop', 'PSEdition_Core', 'Windows', 'Linux', 'MacOS')
             ProjectUri   = 'https://example.invalid/AzureLinuxImage'
             LicenseUri   = 'https://example.invalid/AzureLinuxImage/LICENSE'
-            ReleaseNotes = 'First release: ConvertTo-FixedVhd, Resize-VhdAligned, Get-DiskImageInfo.'
+            ReleaseNotes = 'First release: ConvertTo-FixedVhd, Resize-VhdAligned, Get-DiskImageInfo, Get-LinuxImageItem, Get-LinuxImageContent.'
         }
     }
 }

@@ -16,6 +16,7 @@ namespace AzureLinuxImage.Benchmarks
             ["convert-vhd"] = ConvertBenchmark.DynamicVhd,
             ["convert-vhdx"] = ConvertBenchmark.DynamicVhdx,
             ["resize"] = ResizeBenchmark.Run,
+            ["linux-view"] = LinuxViewBenchmark.Run,
             ["zstd-initrd"] = ZstdBenchmark.Run,
             ["decoders-initrd"] = ZstdBenchmark.AllDecoders,
             ["upload"] = UploadBenchmark.Run,

@@ -22,6 +22,8 @@ namespace AzureLinuxImage.Cli
             InfoVerb.Create(),
             ConvertVerb.Create(),
             ResizeVerb.Create(),
+            LsVerb.Create(),
+            CatVerb.Create(),
             WaagentVerb.Create(),
             GoalStateVerb.Create(),
             ReadyVerb.Create(),

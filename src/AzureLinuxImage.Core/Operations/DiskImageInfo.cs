@@ -1,7 +1,9 @@
 using System;
 using System.Collections.Generic;
 using AzureLinuxImage.Disks;
+using AzureLinuxImage.Linux;
 using AzureLinuxImage.Partitions;
+using AzureLinuxImage.Partitions.Lvm;
 
 namespace AzureLinuxImage.Operations
 {
@@ -43,6 +45,18 @@ namespace AzureLinuxImage.Operations
 
         /// <summary>MBR, GPT or none.</summary>
         public PartitionStyle PartitionStyle { get; internal set; }
+
+        /// <summary>The partitions of the MBR or GPT, in table order (logical MBR partitions numbered from 5).</summary>
+        public IReadOnlyList<PartitionInfo> Partitions { get; internal set; } = Array.Empty<PartitionInfo>();
+
+        /// <summary>LVM2 logical volumes found on the image's physical volumes.</summary>
+        public IReadOnlyList<LogicalVolumeInfo> LogicalVolumes { get; internal set; } = Array.Empty<LogicalVolumeInfo>();
+
+        /// <summary>Every partition, logical volume (or the whole disk) with the file system, swap or PV its signature shows, UUID and label.</summary>
+        public IReadOnlyList<VolumeInfo> Volumes { get; internal set; } = Array.Empty<VolumeInfo>();
+
+        /// <summary>The Linux root and the mounts of its /etc/fstab, as found in the image (empty when no root was found).</summary>
+        public IReadOnlyList<MountInfo> Mounts { get; internal set; } = Array.Empty<MountInfo>();
 
         /// <summary>Whether Azure accepts this file as it is for a page blob / managed disk upload.</summary>
         public bool AzureUploadReady { get; internal set; }

@@ -1,6 +1,8 @@
 using System.Collections.Generic;
 using System.IO;
 using AzureLinuxImage.Disks;
+using AzureLinuxImage.Errors;
+using AzureLinuxImage.Linux;
 using AzureLinuxImage.Partitions;
 
 namespace AzureLinuxImage.Operations
@@ -45,11 +47,36 @@ namespace AzureLinuxImage.Operations
 
             var reasons = new List<string>();
             var warnings = new List<string>(image.Warnings);
+            DescribeContent(image, info, warnings);
             AzureDiskRules.Evaluate(info, reasons, warnings);
             info.NotReadyReasons = reasons;
             info.AzureUploadReady = reasons.Count == 0;
             info.Warnings = warnings;
             return info;
+        }
+
+        /// <summary>Partitions, LVM volumes, probed file systems and fstab mounts; damage there is a warning, not a failure of the whole description.</summary>
+        private static void DescribeContent(DiskImage image, DiskImageInfo info, List<string> warnings)
+        {
+            try
+            {
+                using LinuxImage linux = LinuxImage.Open(image, ownsDisk: false);
+                info.Partitions = linux.Table.Partitions;
+                info.LogicalVolumes = linux.LogicalVolumes;
+                info.Volumes = linux.Volumes;
+                info.Mounts = linux.Mounts;
+                foreach (string w in linux.Warnings)
+                {
+                    if (!warnings.Contains(w))
+                    {
+                        warnings.Add(w);
+                    }
+                }
+            }
+            catch (AzureLinuxImageException e)
+            {
+                warnings.Add("The partitions and file systems could not be read: " + e.Message);
+            }
         }
     }
 }

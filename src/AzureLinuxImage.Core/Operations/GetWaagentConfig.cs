@@ -1,5 +1,6 @@
 using System.IO;
 using AzureLinuxImage.Errors;
+using AzureLinuxImage.Linux;
 using AzureLinuxImage.FileSystems;
 using AzureLinuxImage.Linux.Waagent;
 
@@ -32,16 +33,14 @@ namespace AzureLinuxImage.Operations
         public static WaagentConfigInfo FromFileSystem(IFileSystem fs, string imagePath) => Analyze(fs, rootPath: null, imagePath: imagePath);
 
         /// <summary>
-        /// /etc/waagent.conf inside a disk image. The image's root view (partitions, LVM, ext4/XFS/btrfs, fstab
-        /// mounts) is assembled by the Linux image layer; until it is wired here, this says so.
+        /// /etc/waagent.conf inside a disk image: the image's Linux root view (partitions, LVM, ext4/XFS,
+        /// fstab mounts) from <see cref="LinuxImage"/>.
         /// </summary>
         public static WaagentConfigInfo FromImage(string imagePath)
         {
             string full = Path.GetFullPath(imagePath);
-            // Wiring point for the image view: open the image's Linux root as an IFileSystem and return
-            // FromFileSystem(root, full).
-            throw new AzureLinuxImageException("ImageViewNotAvailable", ErrorKind.NotSupported,
-                $"{full}: reading files inside a disk image needs the image's Linux root view, which this build does not have yet. Mount or extract the root and use -RootPath (azlinux: --root).", full);
+            using LinuxImage image = LinuxImage.Open(full);
+            return FromFileSystem(image.RequireFileSystem(), full);
         }
 
         /// <summary>

@@ -63,14 +63,10 @@ namespace AzureLinuxImage.Operations
     internal static class ReadinessSeams
     {
         /// <summary>
-        /// null until the Linux view (branch fs-ext) is merged: -Path then reports ImageInspectionUnavailable. Wiring:
-        /// open Linux.LinuxImage, pass RequireFileSystem() as the root, the LinuxImage as the owner, and a
-        /// <see cref="DiskLayoutFacts"/> from Disk (Format, Variant, VirtualSize, LogicalSectorSize), Table (Scheme,
-        /// Partitions: Number, Offset/sector size, Length, TypeId, UniqueId, Name) and Volumes/LogicalVolumes
-        /// (FileSystem.Kind == Swap for HasSwapSignature, Uuid, Label; RootOnLvm from the volume mounted at /), plus
-        /// the EFI/BOOT/BOOT*.EFI files found on the vfat ESP.
+        /// The Linux view (partitions, LVM, ext4/XFS/FAT, fstab mounts) with the disk facts mapped from it:
+        /// <see cref="Linux.LinuxImageInspection"/>.
         /// </summary>
-        public static LinuxImageOpener? ImageOpener => null;
+        public static LinuxImageOpener? ImageOpener => Linux.LinuxImageInspection.Open;
 
         /// <summary>Compression's initramfs reader; its typed errors become Unknown findings in InitramfsFacts.</summary>
         public static InitramfsLister InitramfsReader => InitramfsNames.List;

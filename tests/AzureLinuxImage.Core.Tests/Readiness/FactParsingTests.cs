@@ -211,7 +211,8 @@ namespace AzureLinuxImage.Tests.Readiness
             Assert.Equal("NotALinuxRoot", ex.ErrorId);
             var image = Assert.Throws<AzureLinuxImage.Errors.AzureLinuxImageException>(() => AzureLinuxImage.Operations.TestLinuxImageReadiness.Run(
                 new AzureLinuxImage.Operations.LinuxImageReadinessOptions { ImagePath = empty.File("disk.vhd") }, new AzureLinuxImage.Operations.SilentContext()));
-            Assert.Equal("ImageInspectionUnavailable", image.ErrorId);
+            // -Path goes through the Linux image view, which names the missing file.
+            Assert.Equal("ImageNotFound", image.ErrorId);
         }
 
         [Fact]

@@ -48,8 +48,8 @@ namespace AzureLinuxImage.Tests.Waagent
             File.WriteAllBytes(image, new byte[64 * 1024]);
             ToolResult r = AzLinux.Run("waagent", "get", image);
             Assert.NotEqual(0, r.ExitCode);
-            // The image view is wired by the Linux image layer; until then the error says so.
-            Assert.Contains("ImageViewNotAvailable", r.StdErr);
+            // The image is read through the Linux image view: a disk of zeros has no Linux root.
+            Assert.Contains("LinuxRootNotFound", r.StdErr);
         }
 
         [Fact]

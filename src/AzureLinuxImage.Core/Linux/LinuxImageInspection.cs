@@ -1,0 +1,126 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using AzureLinuxImage.Errors;
+using AzureLinuxImage.FileSystems;
+using AzureLinuxImage.Operations;
+using AzureLinuxImage.Partitions;
+
+namespace AzureLinuxImage.Linux
+{
+    /// <summary>
+    /// The Linux view of an image as the readiness check takes it (ReadinessSeams.ImageOpener): the assembled
+    /// root, and the disk facts the disk rules need (partitions, probed volumes, root on LVM, EFI loaders).
+    /// </summary>
+    internal static class LinuxImageInspection
+    {
+        public static InspectedImage Open(string imagePath, IOperationContext context)
+        {
+            LinuxImage image = LinuxImage.Open(imagePath);
+            try
+            {
+                foreach (string w in image.Warnings)
+                {
+                    context.Warning(w);
+                }
+                IFileSystem root = image.RequireFileSystem();
+                return new InspectedImage(root, Facts(image), image);
+            }
+            catch
+            {
+                image.Dispose();
+                throw;
+            }
+        }
+
+        internal static DiskLayoutFacts Facts(LinuxImage image)
+        {
+            int sector = image.Disk.LogicalSectorSize;
+            var boot = new byte[440];
+            image.Disk.Read(0, boot, 0, boot.Length);
+            var partitions = new List<PartitionFact>();
+            foreach (VolumeInfo v in image.Volumes)
+            {
+                DetectedFileSystem fs = v.FileSystem;
+                string? type = fs.Kind == FileSystemKind.Unknown ? null : fs.TypeName;
+                if (v.Partition != null)
+                {
+                    PartitionInfo p = v.Partition;
+                    partitions.Add(new PartitionFact
+                    {
+                        Number = p.Number,
+                        Name = p.Name,
+                        StartLba = p.Offset / sector,
+                        SizeBytes = p.Length,
+                        GptType = p.Scheme == PartitionStyle.Gpt ? new Guid(p.TypeId) : (Guid?)null,
+                        MbrType = p.Scheme == PartitionStyle.Mbr ? byte.Parse(p.TypeId.Substring(2), NumberStyles.HexNumber, CultureInfo.InvariantCulture) : (byte?)null,
+                        PartUuid = p.UniqueId,
+                        HasSwapSignature = fs.Kind == FileSystemKind.Swap,
+                        IsLvmPhysicalVolume = fs.Kind == FileSystemKind.LvmPhysicalVolume,
+                        FileSystemType = type,
+                        FileSystemUuid = fs.Uuid,
+                        FileSystemLabel = fs.Label,
+                    });
+                }
+                else if (v.LogicalVolume != null)
+                {
+                    partitions.Add(new PartitionFact
+                    {
+                        Number = 0,
+                        Name = v.LogicalVolume.VolumeGroup + "/" + v.LogicalVolume.Name,
+                        SizeBytes = v.Size,
+                        IsLogicalVolume = true,
+                        HasSwapSignature = fs.Kind == FileSystemKind.Swap,
+                        FileSystemType = type,
+                        FileSystemUuid = fs.Uuid,
+                        FileSystemLabel = fs.Label,
+                    });
+                }
+            }
+            MountInfo? rootMount = image.Mounts.FirstOrDefault(m => m.MountPoint == "/");
+            return new DiskLayoutFacts
+            {
+                Format = image.Disk.Format.ToString().ToLowerInvariant(),
+                Variant = image.Disk.Variant.ToString().ToLowerInvariant(),
+                PartitionTable = image.Table.Scheme.ToString().ToLowerInvariant(),
+                VirtualSize = image.Disk.VirtualSize,
+                LogicalSectorSize = sector,
+                HasMbrBootCode = boot.Any(b => b != 0),
+                Partitions = partitions,
+                RootOnLvm = rootMount?.Location?.StartsWith("LVM volume", StringComparison.Ordinal) == true,
+                EfiBootLoaders = EfiLoaders(image),
+            };
+        }
+
+        /// <summary>EFI/BOOT/BOOT*.EFI on the ESP (UEFI 3.5.1.1, the removable-media path firmware falls back to), mounted or not.</summary>
+        private static IReadOnlyList<string> EfiLoaders(LinuxImage image)
+        {
+            var result = new List<string>();
+            foreach (VolumeInfo v in image.Volumes.Where(v => v.FileSystem.Kind == FileSystemKind.Vfat && v.Partition?.Kind == PartitionKind.EfiSystem))
+            {
+                try
+                {
+                    using IFileSystem esp = FileSystemOpeners.Open(PartitionTable.Open(image.Disk, v.Partition!), FileSystemKind.Vfat);
+                    FileEntry? dir = esp.GetEntry("/EFI/BOOT");
+                    if (dir == null || dir.Type != FileEntryType.Directory)
+                    {
+                        continue;
+                    }
+                    foreach (FileEntry e in esp.List(dir.Path))
+                    {
+                        if (e.Type == FileEntryType.File && e.Name.StartsWith("BOOT", StringComparison.OrdinalIgnoreCase) && e.Name.EndsWith(".EFI", StringComparison.OrdinalIgnoreCase))
+                        {
+                            result.Add(e.Path.TrimStart('/'));
+                        }
+                    }
+                }
+                catch (AzureLinuxImageException)
+                {
+                    // A damaged ESP: no loaders found; the view's warnings already say why.
+                }
+            }
+            return result;
+        }
+    }
+}
