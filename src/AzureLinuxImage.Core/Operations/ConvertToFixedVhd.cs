@@ -3,6 +3,7 @@ using System.IO;
 using AzureLinuxImage.Disks;
 using AzureLinuxImage.Disks.Vhd;
 using AzureLinuxImage.Errors;
+using AzureLinuxImage.Partitions;
 
 namespace AzureLinuxImage.Operations
 {
@@ -45,9 +46,35 @@ namespace AzureLinuxImage.Operations
 
             long total = source.VirtualSize;
             string status = $"{source.Path} -> {output}";
-            FixedVhdWriter.Write(source, output, size, force, done => context.Progress(Activity, status, Math.Min(done, total), total), context.Cancellation);
+            FixedVhdWriter.Write(source, output, size, force, done => context.Progress(Activity, status, Math.Min(done, total), total), context.Cancellation,
+                data => MoveGptBackupToEnd(data, source, output, size, context));
             context.Progress(Activity, status, total, total);
             return GetDiskImageInfo.Run(output, context);
+        }
+
+        /// <summary>
+        /// Rounding the size up moves the disk's last LBA; a GPT's backup header must follow it (UEFI 5.3.1),
+        /// as Resize-VhdAligned does. A table that cannot be read is left as it is, with a warning.
+        /// </summary>
+        private static void MoveGptBackupToEnd(FileStream data, DiskImage source, string output, long size, IOperationContext context)
+        {
+            if (size == source.VirtualSize || source.LogicalSectorSize != 512)
+            {
+                return;
+            }
+            try
+            {
+                GptBackupRelocation? gpt = GptBackupRelocation.Read(data, output, size);
+                if (gpt != null && !gpt.IsBackupAtEnd(size))
+                {
+                    gpt.MoveBackupTo(data, size);
+                    context.Verbose($"{output}: the backup GPT moved to the new last sector.");
+                }
+            }
+            catch (InvalidImageException e)
+            {
+                context.Warning($"{output}: the GPT could not be adjusted to the new size ({e.Message}); repair it with sgdisk -e.");
+            }
         }
 
         /// <summary>No destination: next to the source, with .vhd (or -fixed.vhd if the source is a .vhd). A folder: inside it.</summary>

@@ -60,6 +60,22 @@ namespace AzureLinuxImage.Tests.Disks
         }
 
         [Fact]
+        public void Converting_a_gpt_disk_to_an_aligned_size_moves_its_backup_too()
+        {
+            using var dir = new TempDirectory();
+            string sgdisk = ExternalTool.Require("sgdisk", "gdisk");
+            string raw = dir.File("unaligned.raw");
+            Files.CreateSparse(raw, (20 * MiB) + (37 * 512));
+            ExternalTool.Run(sgdisk, new[] { "-o", "-n", "1:2048:+10M", "-t", "1:8300", raw });
+            Files.WriteAt(raw, 2048 * 512, Files.Random(8192, 7));
+            DiskImageInfo info = ConvertToFixedVhd.Run(raw, dir.File("c.vhd"), false, false, new SilentContext())!;
+            Assert.Equal(21 * MiB, info.VirtualSize);
+            Assert.Contains("No problems found", SgdiskVerify(dir, dir.File("c.vhd")));
+            byte[] after = File.ReadAllBytes(dir.File("check.raw"));
+            Assert.True(File.ReadAllBytes(raw).AsSpan(2048 * 512, (int)(10 * MiB)).SequenceEqual(after.AsSpan(2048 * 512, (int)(10 * MiB))));
+        }
+
+        [Fact]
         public void Growing_is_constant_time_the_new_space_stays_unallocated()
         {
             using var dir = new TempDirectory();

@@ -25,7 +25,9 @@ namespace AzureLinuxImage.Disks.Vhd
         /// <param name="overwrite">Whether an existing destination may be replaced.</param>
         /// <param name="progress">Called with the virtual offset reached.</param>
         /// <param name="cancellation">Stops the copy; nothing is left at the destination.</param>
-        public static void Write(DiskImage source, string destination, long size, bool overwrite, Action<long> progress, CancellationToken cancellation)
+        /// <param name="beforeFooter">Runs on the output's data (offset 0) once copied, before the footer and the rename.</param>
+        public static void Write(DiskImage source, string destination, long size, bool overwrite, Action<long> progress, CancellationToken cancellation,
+            Action<System.IO.FileStream>? beforeFooter = null)
         {
             if (size < source.VirtualSize || size % 512 != 0)
             {
@@ -58,6 +60,7 @@ namespace AzureLinuxImage.Disks.Vhd
             }
             pendingWrite.GetAwaiter().GetResult();
             cancellation.ThrowIfCancellationRequested();
+            beforeFooter?.Invoke(output.Stream);
 
             VhdFooter footer = VhdFooter.CreateFixed(size, Guid.NewGuid(), DateTime.UtcNow, typeof(FixedVhdWriter).Assembly.GetName().Version ?? new Version(0, 1));
             output.Stream.Position = size;
