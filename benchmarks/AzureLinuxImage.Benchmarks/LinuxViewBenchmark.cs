@@ -57,7 +57,7 @@ namespace AzureLinuxImage.Benchmarks
         }
 
         /// <summary>tests/fixtures/build-debian-image.sh of this repository, found upwards from the binary.</summary>
-        private static string FindImageScript()
+        internal static string FindImageScript()
         {
             for (DirectoryInfo? d = new DirectoryInfo(AppContext.BaseDirectory); d != null; d = d.Parent)
             {

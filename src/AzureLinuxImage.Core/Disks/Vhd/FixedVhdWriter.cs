@@ -91,6 +91,7 @@ namespace AzureLinuxImage.Disks.Vhd
             {
                 Flush(stream, offset, buffer, runStart, count);
             }
+            Writeback.Start(stream, offset, count);
         }
 
         private static void Flush(System.IO.FileStream stream, long offset, byte[] buffer, int from, int to)
