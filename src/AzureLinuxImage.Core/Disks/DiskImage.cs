@@ -85,6 +85,21 @@ namespace AzureLinuxImage.Disks
         /// <summary>Ranges in ascending order; may be adjacent, <see cref="GetAllocatedRanges"/> merges them.</summary>
         protected abstract IEnumerable<ByteRange> GetAllocatedRangesCore();
 
+        /// <summary>
+        /// Reads a range this layer does not hold: from <paramref name="parent"/> where it reaches, zeros
+        /// elsewhere (no parent, or a parent smaller than the child).
+        /// </summary>
+        protected static void ReadFromParent(DiskImage? parent, long offset, byte[] buffer, int index, int count)
+        {
+            int fromParent = 0;
+            if (parent != null && offset < parent.VirtualSize)
+            {
+                fromParent = (int)Math.Min(count, parent.VirtualSize - offset);
+                parent.Read(offset, buffer, index, fromParent);
+            }
+            Array.Clear(buffer, index + fromParent, count - fromParent);
+        }
+
         /// <summary>Records a warning for the user.</summary>
         protected internal void AddWarning(string message) => warnings.Add(message);
 

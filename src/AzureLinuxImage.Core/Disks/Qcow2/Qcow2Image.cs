@@ -65,7 +65,7 @@ namespace AzureLinuxImage.Disks.Qcow2
                 switch (entry.Kind)
                 {
                     case Qcow2ClusterKind.Unallocated:
-                        ReadBacking(offset, buffer, index, n);
+                        ReadFromParent(backing, offset, buffer, index, n);
                         break;
                     case Qcow2ClusterKind.Zero:
                         Array.Clear(buffer, index, n);
@@ -136,7 +136,7 @@ namespace AzureLinuxImage.Disks.Qcow2
                 }
                 else
                 {
-                    ReadBacking(offset + pos, buffer, index + pos, run);
+                    ReadFromParent(backing, offset + pos, buffer, index + pos, run);
                 }
                 pos += run;
             }
@@ -147,17 +147,6 @@ namespace AzureLinuxImage.Disks.Qcow2
         {
             uint bit = 1u << sc;
             return (entry.AllocatedSubclusters & bit) != 0 ? 1 : (entry.ZeroSubclusters & bit) != 0 ? 2 : 0;
-        }
-
-        private void ReadBacking(long offset, byte[] buffer, int index, int count)
-        {
-            int fromParent = 0;
-            if (backing != null && offset < backing.VirtualSize)
-            {
-                fromParent = (int)Math.Min(count, backing.VirtualSize - offset);
-                backing.Read(offset, buffer, index, fromParent);
-            }
-            Array.Clear(buffer, index + fromParent, count - fromParent);
         }
 
         /// <summary>The L2 entry for guest cluster <paramref name="cluster"/>, through the L1 and L2 slice caches.</summary>

@@ -55,7 +55,7 @@ namespace AzureLinuxImage.Disks.Vdi
                 uint slot = Slot(block);
                 if (slot == VdiHeader.Unallocated)
                 {
-                    ReadParent(offset, buffer, index, n);
+                    ReadFromParent(parent, offset, buffer, index, n);
                 }
                 else if (slot == VdiHeader.Discarded)
                 {
@@ -69,17 +69,6 @@ namespace AzureLinuxImage.Disks.Vdi
                 index += n;
                 count -= n;
             }
-        }
-
-        private void ReadParent(long offset, byte[] buffer, int index, int count)
-        {
-            int fromParent = 0;
-            if (parent != null && offset < parent.VirtualSize)
-            {
-                fromParent = (int)Math.Min(count, parent.VirtualSize - offset);
-                parent.Read(offset, buffer, index, fromParent);
-            }
-            Array.Clear(buffer, index + fromParent, count - fromParent);
         }
 
         /// <summary>The block map value of <paramref name="block"/>, validated against the block count.</summary>

@@ -56,7 +56,7 @@ namespace AzureLinuxImage.Disks.Vhd
                 uint entry = table[block];
                 if (entry == VhdDynamicHeader.UnusedEntry)
                 {
-                    ReadParent(offset, buffer, index, n);
+                    ReadFromParent(parent, offset, buffer, index, n);
                 }
                 else
                 {
@@ -105,21 +105,10 @@ namespace AzureLinuxImage.Disks.Vhd
                 }
                 else
                 {
-                    ReadParent(offset + pos, buffer, index + pos, run);
+                    ReadFromParent(parent, offset + pos, buffer, index + pos, run);
                 }
                 pos += run;
             }
-        }
-
-        private void ReadParent(long offset, byte[] buffer, int index, int count)
-        {
-            int fromParent = 0;
-            if (parent != null && offset < parent.VirtualSize)
-            {
-                fromParent = (int)Math.Min(count, parent.VirtualSize - offset);
-                parent.Read(offset, buffer, index, fromParent);
-            }
-            Array.Clear(buffer, index + fromParent, count - fromParent);
         }
 
         protected override IEnumerable<ByteRange> GetAllocatedRangesCore()

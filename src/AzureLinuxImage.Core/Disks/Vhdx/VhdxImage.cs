@@ -75,7 +75,7 @@ namespace AzureLinuxImage.Disks.Vhdx
                         ReadPartial(block, fileOffset, inBlock, offset, buffer, index, n);
                         break;
                     case VhdxPayloadState.NotPresent when parent != null:
-                        ReadParent(offset, buffer, index, n);
+                        ReadFromParent(parent, offset, buffer, index, n);
                         break;
                     default:
                         // Not present (no parent), undefined, zero, unmapped: the spec allows zeros for
@@ -123,24 +123,13 @@ namespace AzureLinuxImage.Disks.Vhdx
                 }
                 else
                 {
-                    ReadParent(offset + pos, buffer, index + pos, run);
+                    ReadFromParent(parent, offset + pos, buffer, index + pos, run);
                 }
                 pos += run;
             }
         }
 
         private bool IsSet(int sector) => (bitmap![sector >> 3] & (1 << (sector & 7))) != 0;
-
-        private void ReadParent(long offset, byte[] buffer, int index, int count)
-        {
-            int fromParent = 0;
-            if (parent != null && offset < parent.VirtualSize)
-            {
-                fromParent = (int)Math.Min(count, parent.VirtualSize - offset);
-                parent.Read(offset, buffer, index, fromParent);
-            }
-            Array.Clear(buffer, index + fromParent, count - fromParent);
-        }
 
         protected override IEnumerable<ByteRange> GetAllocatedRangesCore()
         {

@@ -24,7 +24,7 @@ namespace AzureLinuxImage.Disks.Vmdk
             Cid = cid;
             CreateType = createType;
             size = extents.Count == 0 ? 0 : extents[extents.Count - 1].Start + extents[extents.Count - 1].Size;
-            fallback = ReadParent;
+            fallback = (offset, buffer, index, count) => ReadFromParent(parent, offset, buffer, index, count);
         }
 
         /// <summary>The content ID of the descriptor, which a child's parentCID must match.</summary>
@@ -80,17 +80,6 @@ namespace AzureLinuxImage.Disks.Vmdk
                 lo++;
             }
             return lo;
-        }
-
-        private void ReadParent(long offset, byte[] buffer, int index, int count)
-        {
-            int fromParent = 0;
-            if (parent != null && offset < parent.VirtualSize)
-            {
-                fromParent = (int)Math.Min(count, parent.VirtualSize - offset);
-                parent.Read(offset, buffer, index, fromParent);
-            }
-            Array.Clear(buffer, index + fromParent, count - fromParent);
         }
 
         protected override IEnumerable<ByteRange> GetAllocatedRangesCore()
