@@ -188,13 +188,15 @@ namespace AzureLinuxImage.Tests.Upload
         [Fact]
         public async Task Cancelled_then_resumed_upload_is_complete_and_resends_nothing_already_there()
         {
-            string source = Source("raw", dataMiB: 12);
+            // Enough data that the bounded queue makes reading wait for acknowledged pages: the cancel
+            // comes after the service has confirmed at least one page, whatever the timing.
+            string source = Source("raw", dataMiB: 48);
             Uri blob = azurite.BlobUrl("resume.vhd");
             using var cts = new CancellationTokenSource();
             var (t1, c1) = UploadTestKit.Transport();
             var context = new RecordingContext(cts.Token, (done, total) =>
             {
-                if (done > total / 3)
+                if (c1.PageBytes > 0)
                 {
                     cts.Cancel();
                 }
