@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
+using AzureLinuxImage.Compression;
 using AzureLinuxImage.Errors;
 using AzureLinuxImage.FileSystems;
 
@@ -72,39 +73,20 @@ namespace AzureLinuxImage.Linux
             return result;
         }
 
-        /// <summary>The format of the first part by its magic number.</summary>
+        /// <summary>The first part's format, for messages: "cpio" for an uncompressed (early) archive, else Compression's detection.</summary>
         internal static string DetectCompression(byte[] head, int length)
         {
-            bool Is(params byte[] magic) => length >= magic.Length && magic.Select((b, i) => head[i] == b).All(x => x);
-            if (Is((byte)'0', (byte)'7', (byte)'0', (byte)'7', (byte)'0'))
+            if (length >= 5 && head[0] == (byte)'0' && head[1] == (byte)'7' && head[2] == (byte)'0' && head[3] == (byte)'7' && head[4] == (byte)'0')
             {
                 return "cpio";
             }
-            if (Is(0x1F, 0x8B))
+            CompressionFormat format = Decompressors.Detect(new ReadOnlySpan<byte>(head, 0, length));
+            return format switch
             {
-                return "gzip";
-            }
-            if (Is(0x28, 0xB5, 0x2F, 0xFD))
-            {
-                return "zstd";
-            }
-            if (Is(0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00))
-            {
-                return "xz";
-            }
-            if (Is(0x02, 0x21, 0x4C, 0x18))
-            {
-                return "lz4";
-            }
-            if (Is(0x42, 0x5A, 0x68))
-            {
-                return "bzip2";
-            }
-            if (Is(0x5D, 0x00, 0x00))
-            {
-                return "lzma";
-            }
-            return "unknown";
+                CompressionFormat.None => "unknown",
+                CompressionFormat.Lz4Legacy or CompressionFormat.Lz4Frame => "lz4",
+                _ => format.ToString().ToLowerInvariant(),
+            };
         }
     }
 
