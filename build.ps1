@@ -4,8 +4,8 @@
     Builds AzureLinuxImage, lays out the module, runs the tests and packs the Azure Automation zip.
 .DESCRIPTION
     1. dotnet build (Release) of the solution.
-    2. Lays out out/AzureLinuxImage/: the manifest, AzureLinuxImage.dll and its Core dependencies,
-       the format file and en-US help.
+    2. Copies the module the build laid out to out/AzureLinuxImage/: the manifest, AzureLinuxImage.dll,
+       Core and its dependencies, Dependencies/ (the Azure SDK, loaded isolated), views and en-US help.
     3. Runs the xUnit tests (dotnet test) and, where Pester 5 is installed, the Pester suites in
        tests/AzureLinuxImage.Tests against the laid-out module.
     4. Zips out/AzureLinuxImage into out/AzureLinuxImage.zip with the module folder at the root,
@@ -37,14 +37,12 @@ function Invoke-Native([string] $File, [string[]] $Arguments) {
 
 Invoke-Native dotnet @('build', (Join-Path $root 'AzureLinuxImage.sln'), '-c', $Configuration, '--nologo')
 
+# The cmdlet project lays the module out at build (target LayoutModule): the cmdlets, Core and what Core
+# needs in the module folder, AzureLinuxImage.Azure with Azure.Core/Azure.Identity in Dependencies/
+# (loaded isolated from other modules' copies), the manifest, views and en-US help.
 if (Test-Path $module) { Remove-Item $module -Recurse -Force }
-New-Item -ItemType Directory -Path $module, (Join-Path $module 'en-US') -Force | Out-Null
-$bin = Join-Path $root "src/AzureLinuxImage/bin/$Configuration/netstandard2.0"
-# The cmdlet DLL, Core and their netstandard2.0 dependencies; never System.Management.Automation.
-Get-ChildItem $bin -Filter *.dll | Where-Object Name -ne 'System.Management.Automation.dll' |
-    Copy-Item -Destination $module
-Copy-Item (Join-Path $root 'AzureLinuxImage.psd1'), (Join-Path $root 'AzureLinuxImage.format.ps1xml') -Destination $module
-Copy-Item (Join-Path $root 'en-US/*') -Destination (Join-Path $module 'en-US')
+New-Item -ItemType Directory -Path $out -Force | Out-Null
+Copy-Item (Join-Path $root "src/AzureLinuxImage/bin/$Configuration/module/AzureLinuxImage") -Destination $out -Recurse
 Write-Host "Module laid out in $module"
 
 if (-not $SkipTests) {

@@ -6,6 +6,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Threading;
 using System.Threading.Tasks;
+using Azure.Core;
 using AzureLinuxImage.Disks;
 using AzureLinuxImage.Disks.Vhd;
 using AzureLinuxImage.Errors;
@@ -77,7 +78,8 @@ namespace AzureLinuxImage.Azure
             bool managedDisk = IsManagedDiskUrl(destination);
             var identity = UploadSourceIdentity.Of(source, blobLength, options.ModuleVersion);
             var limiter = new AdaptiveConcurrency(options.ThreadCount);
-            var client = new PageBlobClient(destination, options.Credential, options.ClientOptions, new ThrottleObserverPolicy(limiter));
+            TokenCredential? credential = AzureCredentials.Resolve(options.Credential, options.UseManagedIdentity, options.UseDefaultAzureCredential);
+            var client = new PageBlobClient(destination, credential, options.ClientOptions, new ThrottleObserverPolicy(limiter));
             string display = client.DisplayUrl;
             context.Verbose($"Source: {source.Format} {source.Variant}, {source.VirtualSize} bytes; upload: fixed VHD of {size} bytes + 512-byte footer = {blobLength} bytes to {display}.");
 

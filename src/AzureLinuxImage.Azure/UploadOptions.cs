@@ -9,7 +9,15 @@ namespace AzureLinuxImage.Azure
     {
         public const int DefaultThreadCount = 8;
 
-        public TokenCredential? Credential { get; set; }
+        /// <summary>
+        /// The credential as the user gave it (no Azure types cross into the cmdlet assembly, which loads
+        /// outside this assembly's load context): see <see cref="AzureCredentials.Resolve"/>.
+        /// </summary>
+        public object? Credential { get; set; }
+
+        public bool UseManagedIdentity { get; set; }
+
+        public bool UseDefaultAzureCredential { get; set; }
 
         public int ThreadCount { get; set; } = DefaultThreadCount;
 

@@ -31,13 +31,10 @@ namespace AzureLinuxImage.Cli.Verbs
                 {
                     throw new Errors.AzureLinuxImageException("InvalidDestination", Errors.ErrorKind.InvalidArgument, "The URL is not an absolute http(s) URL.");
                 }
-                if (parse.GetValue(managedIdentity) && parse.GetValue(defaultCredential))
-                {
-                    throw new Errors.AzureLinuxImageException("OneCredential", Errors.ErrorKind.InvalidArgument, "Give at most one of --managed-identity and --default-credential.");
-                }
                 var options = new UploadOptions
                 {
-                    Credential = AzureCredentials.Resolve(null, parse.GetValue(managedIdentity) ? CredentialChoice.ManagedIdentity : parse.GetValue(defaultCredential) ? CredentialChoice.Default : CredentialChoice.None),
+                    UseManagedIdentity = parse.GetValue(managedIdentity),
+                    UseDefaultAzureCredential = parse.GetValue(defaultCredential),
                     ThreadCount = parse.GetValue(threads),
                     Resume = parse.GetValue(resume),
                     ComputeMd5 = parse.GetValue(md5),

@@ -3,15 +3,15 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
 using AzureLinuxImage.Azure;
-using AzureLinuxImage.Errors;
 using AzureLinuxImage.Operations;
 
 namespace AzureLinuxImage.Commands
 {
     /// <summary>
     /// Copy-DiskImageToAzure: streams any readable image into a page blob or a managed disk's upload URL
-    /// as an aligned fixed VHD, sending only data (issue 8). No Azure types in its signature: -Credential
-    /// is an object.
+    /// as an aligned fixed VHD, sending only data (issue 8). No Azure type appears here, not even in a
+    /// method body: AzureLinuxImage.Azure and Azure.Core load isolated (ModuleDependencies), so
+    /// -Credential is an object that the Azure assembly interprets.
     /// </summary>
     [Cmdlet(VerbsCommon.Copy, "DiskImageToAzure", DefaultParameterSetName = PathSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
     [OutputType(typeof(AzureUploadResult))]
@@ -22,7 +22,7 @@ namespace AzureLinuxImage.Commands
         [ValidateNotNullOrEmpty]
         public Uri Destination { get; set; } = null!;
 
-        /// <summary>An Azure.Core TokenCredential (for example from Azure.Identity) or an access token string for the storage scope.</summary>
+        /// <summary>A TokenCredential (Azure.Identity, Az.Accounts), an access token for the storage scope (string or SecureString), or Get-AzAccessToken's output.</summary>
         [Parameter]
         [ValidateNotNull]
         public object? Credential { get; set; }
@@ -66,15 +66,11 @@ namespace AzureLinuxImage.Commands
             {
                 ForEachItem(target, () =>
                 {
-                    int choices = (Credential != null ? 1 : 0) + (UseManagedIdentity ? 1 : 0) + (UseDefaultAzureCredential ? 1 : 0);
-                    if (choices > 1)
-                    {
-                        throw new AzureLinuxImageException("OneCredential", ErrorKind.InvalidArgument, "Give at most one of -Credential, -UseManagedIdentity and -UseDefaultAzureCredential.");
-                    }
-                    object? credential = Credential is PSObject pso ? pso.BaseObject : Credential;
                     var options = new UploadOptions
                     {
-                        Credential = AzureCredentials.Resolve(credential, UseManagedIdentity ? CredentialChoice.ManagedIdentity : UseDefaultAzureCredential ? CredentialChoice.Default : CredentialChoice.None),
+                        Credential = Credential is PSObject pso ? pso.BaseObject : Credential,
+                        UseManagedIdentity = UseManagedIdentity,
+                        UseDefaultAzureCredential = UseDefaultAzureCredential,
                         ThreadCount = ThreadCount,
                         Resume = Resume,
                         ComputeMd5 = ComputeMd5,

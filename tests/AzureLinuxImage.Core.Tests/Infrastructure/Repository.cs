@@ -10,8 +10,17 @@ namespace AzureLinuxImage.Tests.Infrastructure
 
         public static string File(string relative) => Path.Combine(Root, relative);
 
-        /// <summary>The folder the cmdlet DLL and its references are copied to (see the test project).</summary>
+        /// <summary>The laid-out module (AzureLinuxImage.dll, Core, Dependencies/, manifest), copied by the test project.</summary>
         public static string ModuleBin => Path.Combine(AppContext.BaseDirectory, "module");
+
+        /// <summary>System.Management.Automation from PowerShellStandard.Library: metadata only, never shipped.</summary>
+        public static string AutomationReference => Path.Combine(AppContext.BaseDirectory, "reference", "System.Management.Automation.dll");
+
+        /// <summary>The module's isolated dependencies.</summary>
+        public static string ModuleDependencies => Path.Combine(ModuleBin, "Dependencies");
+
+        /// <summary>A stand-in for PowerShell 7 with another Azure.Core (tests/AzureLinuxImage.IsolationHost).</summary>
+        public static string IsolationHostDll => Path.Combine(AppContext.BaseDirectory, "isolation-host", "AzureLinuxImage.IsolationHost.dll");
 
         /// <summary>The azlinux CLI built next to the tests.</summary>
         public static string CliDll => Path.Combine(AppContext.BaseDirectory, "azlinux.dll");

@@ -21,13 +21,14 @@ namespace AzureLinuxImage.Tests.Surface
             string runtime = RuntimeEnvironment.GetRuntimeDirectory();
             var paths = Directory.GetFiles(runtime, "*.dll").ToList();
             var names = new HashSet<string>(paths.Select(Path.GetFileName)!, StringComparer.OrdinalIgnoreCase);
-            foreach (string dll in Directory.GetFiles(Repository.ModuleBin, "*.dll"))
+            foreach (string dll in Directory.GetFiles(Repository.ModuleBin, "*.dll").Concat(Directory.GetFiles(Repository.ModuleDependencies, "*.dll")))
             {
                 if (names.Add(Path.GetFileName(dll)))
                 {
                     paths.Add(dll);
                 }
             }
+            paths.Add(Repository.AutomationReference);
             context = new MetadataLoadContext(new PathAssemblyResolver(paths), "System.Private.CoreLib");
             Module = context.LoadFromAssemblyPath(Path.Combine(Repository.ModuleBin, "AzureLinuxImage.dll"));
             Automation = context.LoadFromAssemblyName("System.Management.Automation");
