@@ -37,6 +37,10 @@ namespace AzureLinuxImage.Hosting
                 return;
             }
             // AssemblyLoadContext cannot be subclassed from netstandard2.0: that part is a net8.0 assembly.
+            if (Environment.Version.Major < 8)
+            {
+                throw new PlatformNotSupportedException($"AzureLinuxImage needs PowerShell 7.4 or later (.NET 8) or Windows PowerShell 5.1; this PowerShell runs on .NET {Environment.Version}.");
+            }
             Assembly isolation = Assembly.LoadFrom(Path.Combine(moduleDirectory, IsolationAssembly + ".dll"));
             MethodInfo install = isolation.GetType("AzureLinuxImage.Isolation.IsolatedDependencies", throwOnError: true)!.GetMethod("Install")!;
             try
