@@ -85,7 +85,7 @@ namespace AzureLinuxImage.Hosting
 
             public FrameworkResolver(string moduleDirectory, string dependencies)
             {
-                this.moduleDirectory = Path.GetFullPath(moduleDirectory);
+                this.moduleDirectory = Path.GetFullPath(moduleDirectory).TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar;
                 foreach (string dll in Directory.GetFiles(moduleDirectory, "*.dll").Concat(Directory.GetFiles(dependencies, "*.dll")))
                 {
                     files.Add(new KeyValuePair<string, AssemblyName>(dll, AssemblyName.GetAssemblyName(dll)));
