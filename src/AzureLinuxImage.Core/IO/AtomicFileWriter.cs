@@ -7,7 +7,9 @@ namespace AzureLinuxImage.IO
     /// <summary>
     /// Replaces a small file so that a reader (or a crash) sees either the old bytes or the new ones, never a
     /// mix: the new content goes to a temporary file in the same folder, is flushed to disk (fsync), gets the
-    /// original's mode and owner, and is renamed over the original; the folder is then synced. A temporary
+    /// original's mode, owner and extended attributes (SELinux label, ACLs), and is renamed over the original;
+    /// the folder is then synced. A file with several hard links is rewritten in place instead (a rename
+    /// would split them), with a warning. A temporary
     /// file left by an earlier run that died before its rename is deleted by the next write. For editing an
     /// existing small file in place (configuration files); <see cref="AtomicOutputFile"/> is for new, large outputs.
     /// </summary>
@@ -22,6 +24,9 @@ namespace AzureLinuxImage.IO
         /// </summary>
         public Func<string, bool>? AfterTemporaryWritten { get; set; }
 
+        /// <summary>Told when the write cannot be atomic (a file with hard links).</summary>
+        public Action<string>? Warning { get; set; }
+
         /// <summary>Writes <paramref name="content"/> to <paramref name="path"/> atomically; false only when the seam stopped it.</summary>
         public bool Write(string path, byte[] content)
         {
@@ -29,6 +34,13 @@ namespace AzureLinuxImage.IO
             string directory = Path.GetDirectoryName(full) ?? throw new ArgumentException("A file path is needed.", nameof(path));
             string name = Path.GetFileName(full);
             DeleteStaleTemporaries(directory, name);
+            uint links = File.Exists(full) ? UnixFileApi.GetLinkCount(full) ?? 1 : 1;
+            if (links > 1)
+            {
+                RewriteInPlace(full, content);
+                Warning?.Invoke($"{full} has {links} hard links, which replacing it would split: it was rewritten in place, not atomically.");
+                return true;
+            }
 
             UnixOwnership? ownership = File.Exists(full) ? UnixFileApi.GetOwnership(full) : null;
             string temporary = Path.Combine(directory, "." + name + TemporaryMarker + Guid.NewGuid().ToString("N").Substring(0, 12));
@@ -44,6 +56,11 @@ namespace AzureLinuxImage.IO
                 {
                     throw new AzureLinuxImageException("PreserveOwnershipFailed", ErrorKind.ResourceUnavailable,
                         $"{full}: cannot give the new file the original's owner and mode ({error}); nothing was changed. Run as the file's owner or as root.", full);
+                }
+                if (ownership != null && !UnixFileApi.TryCopyExtendedAttributes(full, temporary, out error))
+                {
+                    throw new AzureLinuxImageException("PreserveAttributesFailed", ErrorKind.ResourceUnavailable,
+                        $"{full}: cannot give the new file the original's extended attributes, such as its SELinux label or ACL ({error}); nothing was changed. Run as root.", full);
                 }
                 if (AfterTemporaryWritten != null && !AfterTemporaryWritten(temporary))
                 {
@@ -67,6 +84,15 @@ namespace AzureLinuxImage.IO
                 TryDelete(temporary);
                 throw;
             }
+        }
+
+        /// <summary>One write of the whole content, then the length, then fsync: every link sees the new bytes.</summary>
+        private static void RewriteInPlace(string path, byte[] content)
+        {
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.None);
+            stream.Write(content, 0, content.Length);
+            stream.SetLength(content.Length);
+            stream.Flush(true);
         }
 
         /// <summary>Temporary files of <paramref name="name"/> in <paramref name="directory"/> (left by a crash).</summary>

@@ -23,8 +23,8 @@ namespace AzureLinuxImage.IO
     }
 
     /// <summary>
-    /// The few POSIX calls netstandard2.0 has no API for: owner and mode (statx, chmod, chown), realpath and a
-    /// directory fsync. Linux only; every method is a no-op or null elsewhere (Windows has no such metadata to keep).
+    /// The few POSIX calls netstandard2.0 has no API for: owner, mode and link count (statx, chmod, chown),
+    /// extended attributes, realpath and a directory fsync. Linux only; every method is a no-op or null elsewhere (Windows has no such metadata to keep).
     /// statx is used because its structure has one layout on every Linux architecture (statx(2)).
     /// </summary>
     internal static class UnixFileApi
@@ -60,6 +60,79 @@ namespace AzureLinuxImage.IO
             uint gid = BitConverter.ToUInt32(buffer, 24);
             uint mode = BitConverter.ToUInt16(buffer, 28) & 0xFFFu;
             return new UnixOwnership(mode, uid, gid);
+        }
+
+        /// <summary>The number of hard links of <paramref name="path"/> (following links); null when not on Linux or the call fails.</summary>
+        public static uint? GetLinkCount(string path)
+        {
+            if (!IsLinux)
+            {
+                return null;
+            }
+            var buffer = new byte[StatxSize];
+            try
+            {
+                // struct statx: stx_nlink (u32) at 16.
+                return Statx(AtFdCwd, Native(path), 0, StatxBasicStats, buffer) == 0 ? BitConverter.ToUInt32(buffer, 16) : (uint?)null;
+            }
+            catch (EntryPointNotFoundException)
+            {
+                return null;
+            }
+        }
+
+        /// <summary>
+        /// Copies every extended attribute of <paramref name="from"/> to <paramref name="to"/>: the SELinux
+        /// label (security.selinux), POSIX ACLs (system.posix_acl_*), capabilities and user attributes, which
+        /// a file replaced by rename would otherwise lose. False with the attribute and errno when refused.
+        /// </summary>
+        public static bool TryCopyExtendedAttributes(string from, string to, out string? error)
+        {
+            error = null;
+            if (!IsLinux)
+            {
+                return true;
+            }
+            byte[] source = Native(from);
+            long size = ListXattr(source, null, UIntPtr.Zero);
+            if (size <= 0)
+            {
+                // None, or a file system without extended attributes (ENOTSUP): nothing to keep.
+                return true;
+            }
+            var names = new byte[size];
+            size = ListXattr(source, names, (UIntPtr)names.Length);
+            if (size < 0)
+            {
+                error = $"listing extended attributes failed (errno {Marshal.GetLastWin32Error()})";
+                return false;
+            }
+            byte[] target = Native(to);
+            int start = 0;
+            for (int i = 0; i < size; i++)
+            {
+                if (names[i] != 0)
+                {
+                    continue;
+                }
+                var name = new byte[i - start + 1];
+                Array.Copy(names, start, name, 0, name.Length);
+                string text = Encoding.UTF8.GetString(names, start, i - start);
+                start = i + 1;
+                long length = GetXattr(source, name, null, UIntPtr.Zero);
+                var value = new byte[Math.Max(0, length)];
+                if (length < 0 || GetXattr(source, name, value, (UIntPtr)value.Length) != length)
+                {
+                    error = $"reading extended attribute {text} failed (errno {Marshal.GetLastWin32Error()})";
+                    return false;
+                }
+                if (SetXattr(target, name, value, (UIntPtr)value.Length, 0) != 0)
+                {
+                    error = $"setting extended attribute {text} failed (errno {Marshal.GetLastWin32Error()})";
+                    return false;
+                }
+            }
+            return true;
         }
 
         /// <summary>Gives <paramref name="path"/> the owner and mode of <paramref name="ownership"/>; false with errno text when refused.</summary>
@@ -149,6 +222,15 @@ namespace AzureLinuxImage.IO
 
         [DllImport("libc", EntryPoint = "readlink", SetLastError = true)]
         private static extern long NativeReadLink(byte[] path, byte[] buffer, UIntPtr size);
+
+        [DllImport("libc", EntryPoint = "llistxattr", SetLastError = true)]
+        private static extern long ListXattr(byte[] path, byte[]? list, UIntPtr size);
+
+        [DllImport("libc", EntryPoint = "lgetxattr", SetLastError = true)]
+        private static extern long GetXattr(byte[] path, byte[] name, byte[]? value, UIntPtr size);
+
+        [DllImport("libc", EntryPoint = "lsetxattr", SetLastError = true)]
+        private static extern int SetXattr(byte[] path, byte[] name, byte[] value, UIntPtr size, int flags);
 
         [DllImport("libc", EntryPoint = "open", SetLastError = true)]
         private static extern int Open(byte[] path, int flags);

@@ -127,8 +127,9 @@ namespace AzureLinuxImage.Operations
                 return Result(plan, written: false);
             }
             context.Cancellation.ThrowIfCancellationRequested();
+            operation.Writer.Warning = context.Warning;
             WaagentConfigChangeResult result = operation.Apply(plan);
-            context.Verbose($"{plan.TargetPath}: {plan.ChangedLines} line(s) changed, written atomically.");
+            context.Verbose($"{plan.TargetPath}: {plan.ChangedLines} line(s) changed.");
             return result;
         }
 

@@ -308,6 +308,49 @@ namespace AzureLinuxImage.Tests.Waagent
         }
 
         [Fact]
+        public void Extended_attributes_such_as_an_SELinux_label_or_ACL_are_kept_across_the_atomic_write()
+        {
+            Assert.SkipUnless(OperatingSystem.IsLinux() && Environment.UserName == "root", "trusted.* attributes need root");
+            string python = ExternalTool.Require("python3", "python3");
+            using var dir = new TempDirectory();
+            string path = WaagentFixtures.CopyTo(dir, WaagentFixtures.Debian12);
+            // user.* and trusted.* stand for security.selinux and system.posix_acl_access, which this kernel
+            // and file system may not take: all are copied the same way, by name.
+            ExternalTool.Run(python, new[] { "-c", "import os,sys; os.setxattr(sys.argv[1], 'user.azli', b'user-value'); os.setxattr(sys.argv[1], 'trusted.azli', b'system_u:object_r:etc_t:s0')", path });
+
+            Set(path, o => o.AzureRecommended = true);
+
+            string read = ExternalTool.Run(python, new[] { "-c", "import os,sys; print(sorted((n, os.getxattr(sys.argv[1], n).hex()) for n in os.listxattr(sys.argv[1])))", path }).StdOut.Trim();
+            Assert.Equal($"[('trusted.azli', '{Hex("system_u:object_r:etc_t:s0")}'), ('user.azli', '{Hex("user-value")}')]", read);
+            Assert.Contains("ResourceDisk.SwapSizeMB=2048", File.ReadAllText(path));
+        }
+
+        [Fact]
+        public void A_file_with_hard_links_is_rewritten_in_place_so_every_link_sees_the_change_and_the_user_is_told()
+        {
+            Assert.SkipUnless(OperatingSystem.IsLinux(), "hard links");
+            string ln = ExternalTool.Require("ln", "coreutils");
+            string stat = ExternalTool.Require("stat", "coreutils");
+            using var dir = new TempDirectory();
+            string path = WaagentFixtures.CopyTo(dir, WaagentFixtures.Debian12);
+            string other = dir.File("waagent.conf.link");
+            ExternalTool.Run(ln, new[] { path, other });
+            string inode = ExternalTool.Run(stat, new[] { "-c", "%i", path }).StdOut.Trim();
+            var context = new SilentContext();
+
+            WaagentConfigChangeResult r = SetWaagentConfig.Run(new SetWaagentConfigOptions { Path = path, AzureRecommended = true }, context);
+
+            Assert.True(r.Written);
+            Assert.Equal(inode, ExternalTool.Run(stat, new[] { "-c", "%i", path }).StdOut.Trim());
+            Assert.Equal(File.ReadAllBytes(path), File.ReadAllBytes(other));
+            Assert.Contains("ResourceDisk.SwapSizeMB=2048", File.ReadAllText(other));
+            Assert.Contains(context.Warnings, w => w.Contains("2 hard links", StringComparison.Ordinal));
+            Assert.Empty(AtomicFileWriter.FindTemporaries(dir.Path, "waagent.conf"));
+        }
+
+        private static string Hex(string text) => Convert.ToHexString(Encoding.UTF8.GetBytes(text)).ToLowerInvariant();
+
+        [Fact]
         public void A_crash_between_temporary_write_and_rename_leaves_the_original_and_the_next_run_cleans_up()
         {
             using var dir = new TempDirectory();
