@@ -128,11 +128,7 @@ namespace AzureLinuxImage.Tests.Surface
             }
         }
 
-        private static AssemblyName Copy(AssemblyName name, Version version)
-        {
-            var copy = new AssemblyName(name.FullName) { Version = version };
-            return copy;
-        }
+        private static AssemblyName Copy(AssemblyName name, Version version) => new AssemblyName(name.FullName) { Version = version };
 
         /// <summary>Simple name → name of every assembly in a folder (not recursive).</summary>
         private static Dictionary<string, AssemblyName> Names(string folder) =>
