@@ -26,14 +26,19 @@ namespace AzureLinuxImage.Disks.Vhd
         /// <param name="progress">Called with the virtual offset reached.</param>
         /// <param name="cancellation">Stops the copy; nothing is left at the destination.</param>
         /// <param name="beforeFooter">Runs on the output's data (offset 0) once copied, before the footer and the rename.</param>
+        /// <param name="flush">
+        /// Flush the output to disk before the rename (the default). False keeps the atomic rename (no partial
+        /// file after a crash or cancel of the process) but leaves the data to the kernel's own writeback, so a
+        /// power failure soon after may leave an incomplete file.
+        /// </param>
         public static void Write(DiskImage source, string destination, long size, bool overwrite, Action<long> progress, CancellationToken cancellation,
-            Action<System.IO.FileStream>? beforeFooter = null)
+            Action<System.IO.FileStream>? beforeFooter = null, bool flush = true)
         {
             if (size < source.VirtualSize || size % 512 != 0)
             {
                 throw new ArgumentOutOfRangeException(nameof(size), $"{size} is smaller than the source or not a multiple of 512.");
             }
-            using AtomicOutputFile output = AtomicOutputFile.Create(destination, overwrite);
+            using AtomicOutputFile output = AtomicOutputFile.Create(destination, overwrite, flush);
             SparseFiles.MarkSparse(output.Stream);
             output.Stream.SetLength(size);
 
@@ -52,7 +57,7 @@ namespace AzureLinuxImage.Disks.Vhd
                     source.Read(pos, buffer, 0, n);
                     pendingWrite.GetAwaiter().GetResult();
                     long at = pos;
-                    pendingWrite = Task.Run(() => WriteNonZero(output.Stream, at, buffer, n));
+                    pendingWrite = Task.Run(() => WriteNonZero(output, at, buffer, n));
                     current ^= 1;
                     pos = chunkEnd;
                     progress(pos);
@@ -70,8 +75,9 @@ namespace AzureLinuxImage.Disks.Vhd
         }
 
         /// <summary>Writes the non-zero pages of a chunk, coalescing neighbours into one write.</summary>
-        private static void WriteNonZero(System.IO.FileStream stream, long offset, byte[] buffer, int count)
+        private static void WriteNonZero(AtomicOutputFile output, long offset, byte[] buffer, int count)
         {
+            System.IO.FileStream stream = output.Stream;
             int runStart = -1;
             for (int page = 0; page < count; page += PageSize)
             {
@@ -91,7 +97,11 @@ namespace AzureLinuxImage.Disks.Vhd
             {
                 Flush(stream, offset, buffer, runStart, count);
             }
-            Writeback.Start(stream, offset, count);
+            if (output.Durable)
+            {
+                // Only worth it when the data must reach the disk before the rename anyway.
+                Writeback.Start(stream, offset, count);
+            }
         }
 
         private static void Flush(System.IO.FileStream stream, long offset, byte[] buffer, int from, int to)
