@@ -100,8 +100,11 @@ namespace AzureLinuxImage.Benchmarks
             var peaks = new double[tools.Length];
             for (int round = 0; round < Runs; round++)
             {
-                for (int t = 0; t < tools.Length; t++)
+                for (int j = 0; j < tools.Length; j++)
                 {
+                    // Rotated each round: a spell of slow I/O (the disk's budget, the host's memory) must
+                    // not always fall on the same tool, nor always on the run after the same one.
+                    int t = (round + j) % tools.Length;
                     (double seconds, double peak) = tools[t].Run();
                     times[t].Add(seconds);
                     peaks[t] = Math.Max(peaks[t], peak);
