@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.Threading;
-using System.Threading.Tasks;
 using AzureLinuxImage.IO;
 
 namespace AzureLinuxImage.Disks.Vhd
@@ -44,26 +43,29 @@ namespace AzureLinuxImage.Disks.Vhd
 
             var buffers = new[] { new byte[ChunkSize], new byte[ChunkSize] };
             int current = 0;
-            Task pendingWrite = Task.CompletedTask;
-            foreach (ByteRange range in RangeMath.Clip(source.GetAllocatedRanges(), source.VirtualSize))
+            // The writer may hold one buffer while the other is filled; disposing it (also on a failure or
+            // a cancel) waits for its write, so the output is never closed under it.
+            using (var writer = new SerialWorker("FixedVhdWriter", buffers.Length - 1))
             {
-                for (long pos = range.Offset; pos < range.End;)
+                foreach (ByteRange range in RangeMath.Clip(source.GetAllocatedRanges(), source.VirtualSize))
                 {
-                    cancellation.ThrowIfCancellationRequested();
-                    // Chunks end on ChunkSize boundaries so pages stay aligned with the output's blocks.
-                    long chunkEnd = Math.Min(range.End, ((pos / ChunkSize) + 1) * ChunkSize);
-                    int n = (int)(chunkEnd - pos);
-                    byte[] buffer = buffers[current];
-                    source.Read(pos, buffer, 0, n);
-                    pendingWrite.GetAwaiter().GetResult();
-                    long at = pos;
-                    pendingWrite = Task.Run(() => WriteNonZero(output, at, buffer, n));
-                    current ^= 1;
-                    pos = chunkEnd;
-                    progress(pos);
+                    for (long pos = range.Offset; pos < range.End;)
+                    {
+                        cancellation.ThrowIfCancellationRequested();
+                        // Chunks end on ChunkSize boundaries so pages stay aligned with the output's blocks.
+                        long chunkEnd = Math.Min(range.End, ((pos / ChunkSize) + 1) * ChunkSize);
+                        int n = (int)(chunkEnd - pos);
+                        byte[] buffer = buffers[current];
+                        source.Read(pos, buffer, 0, n);
+                        long at = pos;
+                        writer.Post(() => WriteNonZero(output, at, buffer, n));
+                        current ^= 1;
+                        pos = chunkEnd;
+                        progress(pos);
+                    }
                 }
+                writer.Drain();
             }
-            pendingWrite.GetAwaiter().GetResult();
             cancellation.ThrowIfCancellationRequested();
             beforeFooter?.Invoke(output.Stream);
 
