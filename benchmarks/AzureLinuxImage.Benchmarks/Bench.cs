@@ -69,7 +69,53 @@ namespace AzureLinuxImage.Benchmarks
             return best;
         }
 
-        public static string Azlinux => Path.Combine(AppContext.BaseDirectory, "azlinux");
+        /// <summary>
+        /// The azlinux to time: $AZLI_BENCH_AZLINUX if set, else the CLI published for this machine with
+        /// ReadyToRun (`dotnet publish -r linux-x64`, as it is deployed), once per benchmark process; the
+        /// JIT build next to the benchmark when publishing fails.
+        /// </summary>
+        public static string Azlinux => azlinux.Value;
+
+        private static readonly Lazy<string> azlinux = new Lazy<string>(PublishAzlinux);
+
+        private static string PublishAzlinux()
+        {
+            string? given = Environment.GetEnvironmentVariable("AZLI_BENCH_AZLINUX");
+            if (!string.IsNullOrEmpty(given))
+            {
+                Console.WriteLine($"azlinux: {given}");
+                return given;
+            }
+            string built = Path.Combine(AppContext.BaseDirectory, "azlinux");
+            DirectoryInfo? repo = new DirectoryInfo(AppContext.BaseDirectory);
+            while (repo != null && !System.IO.File.Exists(Path.Combine(repo.FullName, "AzureLinuxImage.sln")))
+            {
+                repo = repo.Parent;
+            }
+            if (repo == null)
+            {
+                Console.WriteLine($"azlinux: {built} (JIT build; repository not found for a ReadyToRun publish)");
+                return built;
+            }
+            string rid = "linux-" + System.Runtime.InteropServices.RuntimeInformation.OSArchitecture.ToString().ToLowerInvariant();
+            string output = Path.Combine(Environment.GetEnvironmentVariable("AZLI_BENCH_DIR") ?? "/var/tmp/azli-bench", "azlinux-" + rid);
+            var psi = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (string a in new[] { "publish", Path.Combine(repo.FullName, "src", "AzureLinuxImage.Cli"), "-c", "Release", "-r", rid, "--self-contained", "false", "-o", output, "-nologo" })
+            {
+                psi.ArgumentList.Add(a);
+            }
+            using var p = Process.Start(psi)!;
+            string log = p.StandardOutput.ReadToEnd() + p.StandardError.ReadToEnd();
+            p.WaitForExit();
+            string exe = Path.Combine(output, "azlinux");
+            if (p.ExitCode != 0 || !System.IO.File.Exists(exe))
+            {
+                Console.WriteLine($"azlinux: {built} (JIT build; dotnet publish -r {rid} failed: {log.Trim()})");
+                return built;
+            }
+            Console.WriteLine($"azlinux: {exe} (dotnet publish -r {rid}, ReadyToRun)");
+            return exe;
+        }
 
         private static long ReadHwmKb(int pid)
         {
@@ -89,9 +135,13 @@ namespace AzureLinuxImage.Benchmarks
             return 0;
         }
 
-        /// <summary>Best effort: cold page cache for every run (needs root), so no tool reads from memory only.</summary>
+        /// <summary>
+        /// Best effort: cold page cache for every run (needs root), so no tool reads from memory only. The
+        /// dirty pages an unflushed run left are written out first: otherwise the next run would pay for them.
+        /// </summary>
         private static void DropCaches()
         {
+            Sync();
             try
             {
                 System.IO.File.WriteAllText("/proc/sys/vm/drop_caches", "1");
@@ -101,6 +151,9 @@ namespace AzureLinuxImage.Benchmarks
             }
             Thread.Sleep(100);
         }
+
+        [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "sync")]
+        private static extern void Sync();
 
         public void Dispose()
         {

@@ -8,6 +8,9 @@ namespace AzureLinuxImage.IO
     /// A new file written under a temporary name in the destination folder and renamed over the
     /// destination only on <see cref="Commit"/>: a failure, a cancel or a crash never leaves a partial
     /// file at the destination, and an existing destination survives until the new one is complete.
+    /// When <see cref="Durable"/> (the default), the data is flushed to disk before the rename and the
+    /// folder after it, so a power failure cannot leave a complete-looking file whose blocks were never
+    /// written; without it the rename is still atomic for the process, but not across a power failure.
     /// </summary>
     internal sealed class AtomicOutputFile : IDisposable
     {
@@ -15,19 +18,23 @@ namespace AzureLinuxImage.IO
         private readonly bool overwrite;
         private bool committed;
 
-        private AtomicOutputFile(string destination, string temporary, FileStream stream, bool overwrite)
+        private AtomicOutputFile(string destination, string temporary, FileStream stream, bool overwrite, bool durable)
         {
             this.destination = destination;
             TemporaryPath = temporary;
             Stream = stream;
             this.overwrite = overwrite;
+            Durable = durable;
         }
 
         public FileStream Stream { get; }
 
         public string TemporaryPath { get; }
 
-        public static AtomicOutputFile Create(string destination, bool overwrite)
+        /// <summary>Whether <see cref="Commit"/> flushes to disk; writers also start early writeback only then.</summary>
+        public bool Durable { get; }
+
+        public static AtomicOutputFile Create(string destination, bool overwrite, bool durable = true)
         {
             string full = Path.GetFullPath(destination);
             string folder = Path.GetDirectoryName(full) ?? ".";
@@ -47,7 +54,7 @@ namespace AzureLinuxImage.IO
             try
             {
                 var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.None);
-                return new AtomicOutputFile(full, temporary, stream, overwrite);
+                return new AtomicOutputFile(full, temporary, stream, overwrite, durable);
             }
             catch (UnauthorizedAccessException e)
             {
@@ -55,10 +62,10 @@ namespace AzureLinuxImage.IO
             }
         }
 
-        /// <summary>Flushes to disk, closes and renames over the destination.</summary>
+        /// <summary>Flushes to disk when <see cref="Durable"/>, closes and renames over the destination.</summary>
         public void Commit()
         {
-            Stream.Flush(true);
+            Stream.Flush(Durable);
             Stream.Dispose();
             if (File.Exists(destination))
             {
@@ -73,6 +80,11 @@ namespace AzureLinuxImage.IO
                 File.Move(TemporaryPath, destination);
             }
             committed = true;
+            if (Durable)
+            {
+                // The rename itself is only on disk once the folder is.
+                UnixFileApi.SyncDirectory(Path.GetDirectoryName(destination) ?? ".");
+            }
         }
 
         public void Dispose()

@@ -1,5 +1,7 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
+using AzureLinuxImage.Disks;
 using AzureLinuxImage.Errors;
 
 namespace AzureLinuxImage.IO
@@ -86,6 +88,34 @@ namespace AzureLinuxImage.IO
             var buffer = new byte[count];
             ReadExactly(offset, buffer, 0, count, structure);
             return buffer;
+        }
+
+        /// <summary>
+        /// The parts of [<paramref name="offset"/>, <paramref name="offset"/> + <paramref name="count"/>) that are
+        /// not holes of the file (holes read as zeros), ascending, streamed. Bytes past the end of the file
+        /// count as data, so reading them still fails as a truncated file instead of passing for zeros.
+        /// </summary>
+        public IEnumerable<ByteRange> DataRanges(long offset, long count)
+        {
+            if (offset < 0)
+            {
+                yield return new ByteRange(offset, count); // not a file position: let the read report it
+                yield break;
+            }
+            long end = offset + count;
+            long inFile = Math.Min(end, Length);
+            if (offset < inFile)
+            {
+                foreach (ByteRange r in SparseFiles.GetDataRanges(stream, offset, inFile))
+                {
+                    yield return r;
+                }
+            }
+            if (end > Math.Max(offset, Length))
+            {
+                long from = Math.Max(offset, Length);
+                yield return new ByteRange(from, end - from);
+            }
         }
 
         /// <summary>The OS handle, for the sparse-map queries of <see cref="SparseFiles"/>.</summary>

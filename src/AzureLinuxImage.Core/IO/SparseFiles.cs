@@ -21,81 +21,88 @@ namespace AzureLinuxImage.IO
         private const uint FsctlSetSparse = 0x000900C4;
 
         /// <summary>Data ranges of <paramref name="file"/> inside [0, <paramref name="limit"/>), ascending, streamed.</summary>
-        public static IEnumerable<ByteRange> GetDataRanges(FileStream file, long limit)
+        public static IEnumerable<ByteRange> GetDataRanges(FileStream file, long limit) => GetDataRanges(file, 0, limit);
+
+        /// <summary>
+        /// Data ranges of <paramref name="file"/> inside [<paramref name="start"/>, <paramref name="end"/>),
+        /// ascending, streamed: everything else in that span is a hole and reads as zeros. Any answer the
+        /// OS gives that is not plausible (an error, an offset going backwards) makes the rest of the span
+        /// count as data, which is always safe.
+        /// </summary>
+        public static IEnumerable<ByteRange> GetDataRanges(FileStream file, long start, long end)
         {
-            if (limit <= 0)
+            if (end <= start)
             {
                 yield break;
             }
             IEnumerable<ByteRange>? ranges = null;
             if (RuntimeInformation.IsOSPlatform(OSPlatform.Linux))
             {
-                ranges = LinuxDataRanges(file.SafeFileHandle, limit);
+                ranges = LinuxDataRanges(file.SafeFileHandle, start, end);
             }
             else if (RuntimeInformation.IsOSPlatform(OSPlatform.Windows))
             {
-                ranges = WindowsDataRanges(file.SafeFileHandle, limit);
+                ranges = WindowsDataRanges(file.SafeFileHandle, start, end);
             }
-            foreach (ByteRange r in ranges ?? new[] { new ByteRange(0, limit) })
+            foreach (ByteRange r in ranges ?? new[] { new ByteRange(start, end - start) })
             {
                 yield return r;
             }
         }
 
-        private static IEnumerable<ByteRange> LinuxDataRanges(SafeFileHandle handle, long limit)
+        private static IEnumerable<ByteRange> LinuxDataRanges(SafeFileHandle handle, long start, long end)
         {
+            // lseek moves the descriptor's offset, which FileStream does not use (it reads with pread).
             int fd = (int)handle.DangerousGetHandle();
-            // Probe once: a file system without SEEK_DATA support fails with EINVAL; fall back to "all data".
-            long first = Lseek(fd, 0, SeekData);
-            if (first < 0)
+            long pos = start;
+            while (pos < end)
             {
-                int errno = Marshal.GetLastWin32Error();
-                if (errno == ENXIO)
+                long data = Lseek(fd, pos, SeekData);
+                if (data < 0)
                 {
-                    return Array.Empty<ByteRange>(); // no data at all
+                    if (Marshal.GetLastWin32Error() == ENXIO)
+                    {
+                        yield break; // no data from pos to the end of the file
+                    }
+                    // EINVAL: a file system without SEEK_DATA; anything else: unknown. Count it as data.
+                    yield return new ByteRange(pos, end - pos);
+                    yield break;
                 }
-                return new[] { new ByteRange(0, limit) };
-            }
-            return Walk(fd, first, limit);
-        }
-
-        private static IEnumerable<ByteRange> Walk(int fd, long dataStart, long limit)
-        {
-            long pos = dataStart;
-            while (pos >= 0 && pos < limit)
-            {
-                long hole = Lseek(fd, pos, SeekHole);
-                if (hole < 0 || hole > limit)
+                if (data < pos)
                 {
-                    hole = limit;
+                    yield return new ByteRange(pos, end - pos);
+                    yield break;
                 }
-                if (hole > pos)
-                {
-                    yield return new ByteRange(pos, hole - pos);
-                }
-                if (hole >= limit)
+                if (data >= end)
                 {
                     yield break;
                 }
-                pos = Lseek(fd, hole, SeekData); // -1 with ENXIO: no more data
+                long hole = Lseek(fd, data, SeekHole);
+                if (hole <= data || hole > end)
+                {
+                    // Past the span, at end of file, or an implausible answer: data up to the end of the span.
+                    hole = end;
+                }
+                yield return new ByteRange(data, hole - data);
+                pos = hole;
             }
         }
 
-        private static IEnumerable<ByteRange> WindowsDataRanges(SafeFileHandle handle, long limit)
+        private static IEnumerable<ByteRange> WindowsDataRanges(SafeFileHandle handle, long start, long end)
         {
             var result = new List<ByteRange>();
-            long offset = 0;
+            long offset = start;
             var output = new long[2 * 512];
             var input = new long[2];
-            while (offset < limit)
+            while (offset < end)
             {
                 input[0] = offset;
-                input[1] = limit - offset;
+                input[1] = end - offset;
                 bool ok = DeviceIoControl(handle, FsctlQueryAllocatedRanges, input, 16, output, output.Length * 8, out int returned, IntPtr.Zero);
                 int error = ok ? 0 : Marshal.GetLastWin32Error();
                 if (!ok && error != 234 /* ERROR_MORE_DATA */)
                 {
-                    return new[] { new ByteRange(0, limit) };
+                    return new[] { new ByteRange(start, end - start) };
                 }
                 int count = returned / 16;
                 if (count == 0)
@@ -104,18 +111,24 @@ namespace AzureLinuxImage.IO
                 }
                 for (int i = 0; i < count; i++)
                 {
-                    long start = output[2 * i];
-                    long length = Math.Min(output[(2 * i) + 1], limit - start);
-                    if (length > 0)
+                    long from = Math.Max(output[2 * i], offset);
+                    long to = Math.Min(output[2 * i] + output[(2 * i) + 1], end);
+                    if (to > from)
                     {
-                        result.Add(new ByteRange(start, length));
+                        result.Add(new ByteRange(from, to - from));
                     }
                 }
-                offset = output[2 * (count - 1)] + output[(2 * (count - 1)) + 1];
+                long next = output[2 * (count - 1)] + output[(2 * (count - 1)) + 1];
                 if (ok)
                 {
                     break;
                 }
+                if (next <= offset)
+                {
+                    result.Add(new ByteRange(offset, end - offset)); // no progress: the rest counts as data
+                    break;
+                }
+                offset = next;
             }
             return result;
         }

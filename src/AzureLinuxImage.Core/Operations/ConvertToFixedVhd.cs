@@ -17,7 +17,16 @@ namespace AzureLinuxImage.Operations
         public const string Activity = "Converting to a fixed VHD";
 
         /// <summary>Returns the output's description, or null when ShouldProcess declined.</summary>
-        public static DiskImageInfo? Run(string sourcePath, string? destination, bool force, bool skipAlignment, IOperationContext context)
+        /// <param name="sourcePath">Image to convert (only read).</param>
+        /// <param name="destination">Output file or folder; null: next to the source.</param>
+        /// <param name="force">Replace an existing destination.</param>
+        /// <param name="skipAlignment">Keep the size (rounded to 512 bytes) instead of a whole MiB.</param>
+        /// <param name="context">Progress, messages, ShouldProcess and cancellation.</param>
+        /// <param name="flush">
+        /// False (-NoFlush, --no-flush): skip flushing the output to disk before the atomic rename. A crash or
+        /// cancel of the process still leaves no partial file; a power failure soon after may.
+        /// </param>
+        public static DiskImageInfo? Run(string sourcePath, string? destination, bool force, bool skipAlignment, IOperationContext context, bool flush = true)
         {
             using DiskImage source = DiskImage.Open(sourcePath);
             string output = ResolveDestination(source.Path, destination);
@@ -47,7 +56,7 @@ namespace AzureLinuxImage.Operations
             long total = source.VirtualSize;
             string status = $"{source.Path} -> {output}";
             FixedVhdWriter.Write(source, output, size, force, done => context.Progress(Activity, status, Math.Min(done, total), total), context.Cancellation,
-                data => MoveGptBackupToEnd(data, source, output, size, context));
+                data => MoveGptBackupToEnd(data, source, output, size, context), flush);
             context.Progress(Activity, status, total, total);
             return GetDiskImageInfo.Run(output, context);
         }

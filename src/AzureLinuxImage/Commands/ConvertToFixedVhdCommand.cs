@@ -25,6 +25,10 @@ namespace AzureLinuxImage.Commands
         [Parameter]
         public SwitchParameter SkipAlignment { get; set; }
 
+        /// <summary>Skip flushing the output to disk before the atomic rename: faster; a power failure soon after may leave an incomplete file.</summary>
+        [Parameter]
+        public SwitchParameter NoFlush { get; set; }
+
         /// <inheritdoc />
         protected override void ProcessRecord()
         {
@@ -39,7 +43,7 @@ namespace AzureLinuxImage.Commands
                         throw new Errors.AzureLinuxImageException("DestinationUsedTwice", Errors.ErrorKind.InvalidArgument,
                             $"{output} was already written by this command for another input; give a folder as -Destination.", output);
                     }
-                    DiskImageInfo? info = ConvertToFixedVhd.Run(file, output, Force, SkipAlignment, Context);
+                    DiskImageInfo? info = ConvertToFixedVhd.Run(file, output, Force, SkipAlignment, Context, flush: !NoFlush);
                     if (info != null)
                     {
                         WriteObject(info);

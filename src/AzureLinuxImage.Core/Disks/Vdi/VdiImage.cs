@@ -92,15 +92,22 @@ namespace AzureLinuxImage.Disks.Vdi
             return parent == null ? own : RangeMath.Union(RangeMath.Coalesce(own), RangeMath.Clip(parent.GetAllocatedRanges(), VirtualSize));
         }
 
-        private IEnumerable<ByteRange> OwnRanges()
+        /// <summary>
+        /// Allocated blocks, in disk order, without the file's holes under them: an allocated VDI block is
+        /// read whole from the file (there is no sector bitmap), so a hole in it reads as zeros.
+        /// </summary>
+        private IEnumerable<ByteRange> OwnRanges() => StoredRun.WithoutFileHoles(file, OwnRuns());
+
+        private IEnumerable<StoredRun> OwnRuns()
         {
             long blockSize = header.BlockSize;
             for (long block = 0; block * blockSize < VirtualSize; block++)
             {
-                if (Slot(block) < VdiHeader.Discarded)
+                uint slot = Slot(block);
+                if (slot < VdiHeader.Discarded)
                 {
                     long start = block * blockSize;
-                    yield return new ByteRange(start, Math.Min(blockSize, VirtualSize - start));
+                    yield return new StoredRun(start, header.BlockDataOffset(slot), Math.Min(blockSize, VirtualSize - start));
                 }
             }
         }

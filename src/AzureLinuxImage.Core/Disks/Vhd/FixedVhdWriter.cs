@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.Threading;
-using System.Threading.Tasks;
 using AzureLinuxImage.IO;
 
 namespace AzureLinuxImage.Disks.Vhd
@@ -9,12 +8,23 @@ namespace AzureLinuxImage.Disks.Vhd
     /// <summary>
     /// Writes any <see cref="DiskImage"/> as a fixed VHD (DESIGN.md, FixedVhdWriter): the source's data
     /// ranges copied, all-zero pages skipped so the output is sparse, then the footer at the end. Output
-    /// goes through <see cref="AtomicOutputFile"/>. Reading the next chunk overlaps writing the last one;
-    /// memory is two chunk buffers whatever the disk size.
+    /// goes through <see cref="AtomicOutputFile"/>. Reading the next chunks overlaps writing the last one;
+    /// memory is <see cref="Buffers"/> chunk buffers (2 MiB) whatever the disk size.
     /// </summary>
     internal static class FixedVhdWriter
     {
-        public const int ChunkSize = 4 << 20;
+        /// <summary>
+        /// Small enough that a chunk is still in the CPU's caches when the writer copies it into the page
+        /// cache: with 4 MiB chunks the copies ran at half speed and system time doubled on the two-core
+        /// development machine (VDI, cold cache, medians of 8: 1.06 s of system time at 4 MiB, 0.46 s at 512 KiB).
+        /// </summary>
+        public const int ChunkSize = 512 << 10;
+
+        /// <summary>One chunk being written while the others are read ahead.</summary>
+        public const int Buffers = 4;
+
+        /// <summary>Writeback is started for this much output at once, not per chunk (fewer, larger I/Os).</summary>
+        public const int WritebackBatch = 4 << 20;
 
         /// <summary>Zero detection granularity: a file system block.</summary>
         public const int PageSize = 4096;
@@ -26,39 +36,52 @@ namespace AzureLinuxImage.Disks.Vhd
         /// <param name="progress">Called with the virtual offset reached.</param>
         /// <param name="cancellation">Stops the copy; nothing is left at the destination.</param>
         /// <param name="beforeFooter">Runs on the output's data (offset 0) once copied, before the footer and the rename.</param>
+        /// <param name="flush">
+        /// Flush the output to disk before the rename (the default). False keeps the atomic rename (no partial
+        /// file after a crash or cancel of the process) but leaves the data to the kernel's own writeback, so a
+        /// power failure soon after may leave an incomplete file.
+        /// </param>
         public static void Write(DiskImage source, string destination, long size, bool overwrite, Action<long> progress, CancellationToken cancellation,
-            Action<System.IO.FileStream>? beforeFooter = null)
+            Action<System.IO.FileStream>? beforeFooter = null, bool flush = true)
         {
             if (size < source.VirtualSize || size % 512 != 0)
             {
                 throw new ArgumentOutOfRangeException(nameof(size), $"{size} is smaller than the source or not a multiple of 512.");
             }
-            using AtomicOutputFile output = AtomicOutputFile.Create(destination, overwrite);
+            using AtomicOutputFile output = AtomicOutputFile.Create(destination, overwrite, flush);
             SparseFiles.MarkSparse(output.Stream);
             output.Stream.SetLength(size);
 
-            var buffers = new[] { new byte[ChunkSize], new byte[ChunkSize] };
-            int current = 0;
-            Task pendingWrite = Task.CompletedTask;
-            foreach (ByteRange range in RangeMath.Clip(source.GetAllocatedRanges(), source.VirtualSize))
+            var buffers = new byte[Buffers][];
+            for (int i = 0; i < buffers.Length; i++)
             {
-                for (long pos = range.Offset; pos < range.End;)
-                {
-                    cancellation.ThrowIfCancellationRequested();
-                    // Chunks end on ChunkSize boundaries so pages stay aligned with the output's blocks.
-                    long chunkEnd = Math.Min(range.End, ((pos / ChunkSize) + 1) * ChunkSize);
-                    int n = (int)(chunkEnd - pos);
-                    byte[] buffer = buffers[current];
-                    source.Read(pos, buffer, 0, n);
-                    pendingWrite.GetAwaiter().GetResult();
-                    long at = pos;
-                    pendingWrite = Task.Run(() => WriteNonZero(output.Stream, at, buffer, n));
-                    current ^= 1;
-                    pos = chunkEnd;
-                    progress(pos);
-                }
+                buffers[i] = new byte[ChunkSize];
             }
-            pendingWrite.GetAwaiter().GetResult();
+            int current = 0;
+            var chunks = new ChunkWriter(output);
+            // The writer may hold all buffers but the one being filled; disposing it (also on a failure or a
+            // cancel) waits for its write, so the output is never closed under it.
+            using (var writer = new SerialWorker("FixedVhdWriter", buffers.Length - 1))
+            {
+                foreach (ByteRange range in RangeMath.Clip(source.GetAllocatedRanges(), source.VirtualSize))
+                {
+                    for (long pos = range.Offset; pos < range.End;)
+                    {
+                        cancellation.ThrowIfCancellationRequested();
+                        // Chunks end on ChunkSize boundaries so pages stay aligned with the output's blocks.
+                        long chunkEnd = Math.Min(range.End, ((pos / ChunkSize) + 1) * ChunkSize);
+                        int n = (int)(chunkEnd - pos);
+                        byte[] buffer = buffers[current];
+                        source.Read(pos, buffer, 0, n);
+                        long at = pos;
+                        writer.Post(() => chunks.Write(at, buffer, n));
+                        current = (current + 1) % buffers.Length;
+                        pos = chunkEnd;
+                        progress(pos);
+                    }
+                }
+                writer.Drain();
+            }
             cancellation.ThrowIfCancellationRequested();
             beforeFooter?.Invoke(output.Stream);
 
@@ -69,35 +92,62 @@ namespace AzureLinuxImage.Disks.Vhd
             progress(size);
         }
 
-        /// <summary>Writes the non-zero pages of a chunk, coalescing neighbours into one write.</summary>
-        private static void WriteNonZero(System.IO.FileStream stream, long offset, byte[] buffer, int count)
+        /// <summary>Runs on the writer thread only.</summary>
+        private sealed class ChunkWriter
         {
-            int runStart = -1;
-            for (int page = 0; page < count; page += PageSize)
-            {
-                int len = Math.Min(PageSize, count - page);
-                bool zero = ZeroDetection.IsAllZero(new ReadOnlySpan<byte>(buffer, page, len));
-                if (!zero && runStart < 0)
-                {
-                    runStart = page;
-                }
-                else if (zero && runStart >= 0)
-                {
-                    Flush(stream, offset, buffer, runStart, page);
-                    runStart = -1;
-                }
-            }
-            if (runStart >= 0)
-            {
-                Flush(stream, offset, buffer, runStart, count);
-            }
-            Writeback.Start(stream, offset, count);
-        }
+            private readonly AtomicOutputFile output;
+            private long writebackFrom = -1;
 
-        private static void Flush(System.IO.FileStream stream, long offset, byte[] buffer, int from, int to)
-        {
-            stream.Position = offset + from;
-            stream.Write(buffer, from, to - from);
+            public ChunkWriter(AtomicOutputFile output)
+            {
+                this.output = output;
+            }
+
+            /// <summary>Writes the non-zero pages of a chunk, coalescing neighbours into one write.</summary>
+            public void Write(long offset, byte[] buffer, int count)
+            {
+                System.IO.FileStream stream = output.Stream;
+                int runStart = -1;
+                for (int page = 0; page < count; page += PageSize)
+                {
+                    int len = Math.Min(PageSize, count - page);
+                    bool zero = ZeroDetection.IsAllZero(new ReadOnlySpan<byte>(buffer, page, len));
+                    if (!zero && runStart < 0)
+                    {
+                        runStart = page;
+                    }
+                    else if (zero && runStart >= 0)
+                    {
+                        Flush(stream, offset, buffer, runStart, page);
+                        runStart = -1;
+                    }
+                }
+                if (runStart >= 0)
+                {
+                    Flush(stream, offset, buffer, runStart, count);
+                }
+                if (output.Durable)
+                {
+                    // Only worth it when the data must reach the disk before the rename anyway. The span
+                    // may cover holes that were skipped: writeback of a hole costs nothing.
+                    if (writebackFrom < 0)
+                    {
+                        writebackFrom = offset;
+                    }
+                    long end = offset + count;
+                    if (end - writebackFrom >= WritebackBatch)
+                    {
+                        Writeback.Start(stream, writebackFrom, end - writebackFrom);
+                        writebackFrom = -1;
+                    }
+                }
+            }
+
+            private static void Flush(System.IO.FileStream stream, long offset, byte[] buffer, int from, int to)
+            {
+                stream.Position = offset + from;
+                stream.Write(buffer, from, to - from);
+            }
         }
     }
 }

@@ -117,7 +117,13 @@ namespace AzureLinuxImage.Disks.Vhd
             return parent == null ? own : RangeMath.Union(own, RangeMath.Clip(parent.GetAllocatedRanges(), VirtualSize));
         }
 
-        private IEnumerable<ByteRange> OwnRanges()
+        /// <summary>
+        /// Allocated blocks, in disk order. Without a parent a block's data is a plain copy of the file, so
+        /// the file's holes under it are zeros and are left out; with one, the sector bitmap decides.
+        /// </summary>
+        private IEnumerable<ByteRange> OwnRanges() => StoredRun.WithoutFileHoles(file, OwnRuns());
+
+        private IEnumerable<StoredRun> OwnRuns()
         {
             long blockSize = header.BlockSize;
             foreach (KeyValuePair<long, uint> e in table.Allocated())
@@ -127,7 +133,10 @@ namespace AzureLinuxImage.Disks.Vhd
                 {
                     yield break;
                 }
-                yield return new ByteRange(start, Math.Min(blockSize, VirtualSize - start));
+                long length = Math.Min(blockSize, VirtualSize - start);
+                yield return parent == null
+                    ? new StoredRun(start, ((long)e.Value * 512) + header.BitmapSize, length)
+                    : StoredRun.Opaque(start, length);
             }
         }
 

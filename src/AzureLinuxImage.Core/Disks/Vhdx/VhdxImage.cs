@@ -137,15 +137,28 @@ namespace AzureLinuxImage.Disks.Vhdx
             return parent == null ? own : RangeMath.Union(own, RangeMath.Clip(parent.GetAllocatedRanges(), VirtualSize));
         }
 
-        /// <summary>Fully and partially present blocks, streamed from the BAT; every other state reads as zeros here.</summary>
-        private IEnumerable<ByteRange> OwnRanges()
+        /// <summary>
+        /// Fully and partially present blocks, streamed from the BAT; every other state reads as zeros here.
+        /// A fully present block is a plain copy of the file, so the file's holes under it (qemu-img leaves
+        /// the unwritten part of a block as a hole) are zeros too and are left out; a partially present
+        /// block takes some sectors from the parent, and a replayed log may write into a hole, so neither
+        /// is split.
+        /// </summary>
+        private IEnumerable<ByteRange> OwnRanges() => StoredRun.WithoutFileHoles(file.File, OwnRuns());
+
+        private IEnumerable<StoredRun> OwnRuns()
         {
             for (long block = 0; block < bat.PayloadBlocks; block++)
             {
-                VhdxPayloadState state = bat.GetPayload(block, out _);
-                if (state == VhdxPayloadState.FullyPresent || state == VhdxPayloadState.PartiallyPresent)
+                VhdxPayloadState state = bat.GetPayload(block, out long fileOffset);
+                long start = block * bat.BlockSize;
+                if (state == VhdxPayloadState.FullyPresent && !file.Replayed)
                 {
-                    yield return new ByteRange(block * bat.BlockSize, bat.BlockExtent(block));
+                    yield return new StoredRun(start, fileOffset, bat.BlockExtent(block));
+                }
+                else if (state == VhdxPayloadState.FullyPresent || state == VhdxPayloadState.PartiallyPresent)
+                {
+                    yield return StoredRun.Opaque(start, bat.BlockExtent(block));
                 }
             }
         }
