@@ -95,10 +95,17 @@ namespace AzureLinuxImage.Tests.FileSystems
                 string[] f = line.Split('\t');
                 result[f[0]] = new HostEntry(f[0], f[1][0], long.Parse(f[2], CultureInfo.InvariantCulture), Convert.ToUInt32(f[3], 8),
                     uint.Parse(f[4], CultureInfo.InvariantCulture), uint.Parse(f[5], CultureInfo.InvariantCulture),
-                    (long)Math.Floor(double.Parse(f[6], CultureInfo.InvariantCulture)), f[7]);
+                    WholeSeconds(f[6]), f[7]);
             }
             return result;
         }
+
+        /// <summary>
+        /// The seconds of find's "%T@" (seconds.nanoseconds) read as text: as a double, 1795330324.9999999990
+        /// rounds up to the next second, and the file then seemed a second younger than in the image.
+        /// </summary>
+        private static long WholeSeconds(string secondsDotFraction) =>
+            long.Parse(secondsDotFraction.Split('.')[0], CultureInfo.InvariantCulture);
 
         /// <summary>Builds an ext image file of <paramref name="sizeMiB"/> from the folder with mkfs.ext4 -d and the given options.</summary>
         public static void MakeFileSystem(string image, string source, int sizeMiB, params string[] options)
