@@ -39,31 +39,25 @@ namespace AzureLinuxImage.IO
         /// <summary>Mode, uid and gid of <paramref name="path"/> (following links); null when not on Linux or the call fails.</summary>
         public static UnixOwnership? GetOwnership(string path)
         {
-            if (!IsLinux)
-            {
-                return null;
-            }
-            var buffer = new byte[StatxSize];
-            try
-            {
-                if (Statx(AtFdCwd, Native(path), 0, StatxBasicStats, buffer) != 0)
-                {
-                    return null;
-                }
-            }
-            catch (EntryPointNotFoundException)
+            byte[]? stat = Stat(path);
+            if (stat == null)
             {
                 return null;
             }
             // struct statx: stx_uid at 20, stx_gid at 24, stx_mode (u16) at 28; host byte order.
-            uint uid = BitConverter.ToUInt32(buffer, 20);
-            uint gid = BitConverter.ToUInt32(buffer, 24);
-            uint mode = BitConverter.ToUInt16(buffer, 28) & 0xFFFu;
-            return new UnixOwnership(mode, uid, gid);
+            return new UnixOwnership(BitConverter.ToUInt16(stat, 28) & 0xFFFu, BitConverter.ToUInt32(stat, 20), BitConverter.ToUInt32(stat, 24));
         }
 
         /// <summary>The number of hard links of <paramref name="path"/> (following links); null when not on Linux or the call fails.</summary>
         public static uint? GetLinkCount(string path)
+        {
+            // struct statx: stx_nlink (u32) at 16.
+            byte[]? stat = Stat(path);
+            return stat == null ? (uint?)null : BitConverter.ToUInt32(stat, 16);
+        }
+
+        /// <summary>statx(2) of <paramref name="path"/>, following links; null when not on Linux or the call fails.</summary>
+        private static byte[]? Stat(string path)
         {
             if (!IsLinux)
             {
@@ -72,8 +66,7 @@ namespace AzureLinuxImage.IO
             var buffer = new byte[StatxSize];
             try
             {
-                // struct statx: stx_nlink (u32) at 16.
-                return Statx(AtFdCwd, Native(path), 0, StatxBasicStats, buffer) == 0 ? BitConverter.ToUInt32(buffer, 16) : (uint?)null;
+                return Statx(AtFdCwd, Native(path), 0, StatxBasicStats, buffer) == 0 ? buffer : null;
             }
             catch (EntryPointNotFoundException)
             {
