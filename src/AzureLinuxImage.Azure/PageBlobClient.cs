@@ -10,6 +10,7 @@ using Azure.Core;
 using Azure.Core.Pipeline;
 using AzureLinuxImage.Disks;
 using AzureLinuxImage.Errors;
+using AzureLinuxImage.IO;
 
 namespace AzureLinuxImage.Azure
 {

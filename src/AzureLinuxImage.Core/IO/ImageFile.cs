@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
-using AzureLinuxImage.Disks;
 using AzureLinuxImage.Errors;
 
 namespace AzureLinuxImage.IO

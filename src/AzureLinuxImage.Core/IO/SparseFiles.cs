@@ -3,7 +3,6 @@ using System.Collections.Generic;
 using System.IO;
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
-using AzureLinuxImage.Disks;
 
 namespace AzureLinuxImage.IO
 {

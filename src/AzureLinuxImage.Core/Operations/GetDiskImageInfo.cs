@@ -2,6 +2,7 @@ using System.Collections.Generic;
 using System.IO;
 using AzureLinuxImage.Disks;
 using AzureLinuxImage.Errors;
+using AzureLinuxImage.IO;
 using AzureLinuxImage.Linux;
 using AzureLinuxImage.Partitions;
 

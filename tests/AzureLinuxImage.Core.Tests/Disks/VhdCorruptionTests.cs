@@ -4,6 +4,7 @@ using System.IO;
 using System.Linq;
 using AzureLinuxImage.Disks;
 using AzureLinuxImage.Errors;
+using AzureLinuxImage.IO;
 using AzureLinuxImage.Operations;
 using AzureLinuxImage.Tests.Infrastructure;
 using Xunit;

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using AzureLinuxImage.Disks;
+using AzureLinuxImage.IO;
 using Xunit;
 
 namespace AzureLinuxImage.Tests.Formats

@@ -5,6 +5,7 @@ using System.IO;
 using System.Linq;
 using AzureLinuxImage.Disks;
 using AzureLinuxImage.Errors;
+using AzureLinuxImage.IO;
 using Xunit;
 
 namespace AzureLinuxImage.Tests.Formats

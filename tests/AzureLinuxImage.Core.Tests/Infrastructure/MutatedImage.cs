@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using AzureLinuxImage.Disks;
 using AzureLinuxImage.Errors;
+using AzureLinuxImage.IO;
 using AzureLinuxImage.Partitions;
 using Xunit;
 

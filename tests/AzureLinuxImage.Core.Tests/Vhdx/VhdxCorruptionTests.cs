@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.IO;
 using AzureLinuxImage.Disks;
 using AzureLinuxImage.Errors;
+using AzureLinuxImage.IO;
 using AzureLinuxImage.Tests.Infrastructure;
 using Xunit;
 

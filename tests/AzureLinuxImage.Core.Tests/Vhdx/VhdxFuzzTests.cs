@@ -7,6 +7,7 @@ using System.Linq;
 using AzureLinuxImage.Checksums;
 using AzureLinuxImage.Disks;
 using AzureLinuxImage.Errors;
+using AzureLinuxImage.IO;
 using AzureLinuxImage.Tests.Infrastructure;
 using Xunit;
 

@@ -2,6 +2,7 @@ using System;
 using System.Diagnostics;
 using System.Linq;
 using AzureLinuxImage.Disks;
+using AzureLinuxImage.IO;
 using AzureLinuxImage.Tests.Infrastructure;
 using Xunit;
 

@@ -2,6 +2,7 @@ using System;
 using System.Buffers.Binary;
 using System.Collections.Generic;
 using AzureLinuxImage.Errors;
+using AzureLinuxImage.IO;
 
 namespace AzureLinuxImage.Disks.Vhdx
 {

@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.Collections.Generic;
 using AzureLinuxImage.Checksums;
 using AzureLinuxImage.Errors;
+using AzureLinuxImage.IO;
 
 namespace AzureLinuxImage.Disks.Vhdx
 {

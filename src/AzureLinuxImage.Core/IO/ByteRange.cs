@@ -1,6 +1,6 @@
 using System;
 
-namespace AzureLinuxImage.Disks
+namespace AzureLinuxImage.IO
 {
     /// <summary>A range of bytes [Offset, Offset + Length) of a virtual disk.</summary>
     public readonly struct ByteRange : IEquatable<ByteRange>
