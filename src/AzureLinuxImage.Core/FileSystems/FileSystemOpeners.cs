@@ -1,8 +1,8 @@
+using AzureLinuxImage.Disks;
 using AzureLinuxImage.Errors;
 using AzureLinuxImage.FileSystems.Ext;
 using AzureLinuxImage.FileSystems.Fat;
 using AzureLinuxImage.FileSystems.Xfs;
-using AzureLinuxImage.Partitions;
 
 namespace AzureLinuxImage.FileSystems
 {

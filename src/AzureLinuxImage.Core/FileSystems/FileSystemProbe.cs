@@ -1,8 +1,8 @@
 using System;
 using System.Buffers.Binary;
 using System.Text;
+using AzureLinuxImage.Disks;
 using AzureLinuxImage.FileSystems.Ext;
-using AzureLinuxImage.Partitions;
 using AzureLinuxImage.Partitions.Lvm;
 
 namespace AzureLinuxImage.FileSystems

@@ -5,7 +5,6 @@ using AzureLinuxImage.Disks;
 using AzureLinuxImage.Errors;
 using AzureLinuxImage.FileSystems;
 using AzureLinuxImage.FileSystems.Ext;
-using AzureLinuxImage.Partitions;
 using AzureLinuxImage.Tests.Infrastructure;
 using Xunit;
 

@@ -2,8 +2,8 @@ using System;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
+using AzureLinuxImage.Disks;
 using AzureLinuxImage.Errors;
-using AzureLinuxImage.Partitions;
 using Xunit;
 
 namespace AzureLinuxImage.Tests.FileSystems

@@ -4,7 +4,6 @@ using System.Diagnostics;
 using AzureLinuxImage.Disks;
 using AzureLinuxImage.Errors;
 using AzureLinuxImage.IO;
-using AzureLinuxImage.Partitions;
 using Xunit;
 
 namespace AzureLinuxImage.Tests.Infrastructure

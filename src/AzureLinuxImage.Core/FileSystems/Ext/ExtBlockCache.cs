@@ -1,5 +1,5 @@
 using System.Collections.Generic;
-using AzureLinuxImage.Partitions;
+using AzureLinuxImage.Disks;
 
 namespace AzureLinuxImage.FileSystems.Ext
 {

@@ -1,5 +1,5 @@
 using System;
-using AzureLinuxImage.Partitions;
+using AzureLinuxImage.Disks;
 
 namespace AzureLinuxImage.FileSystems.Ext
 {

@@ -4,8 +4,8 @@ using System.Collections.Generic;
 using System.IO;
 using System.Text;
 using AzureLinuxImage.Checksums;
+using AzureLinuxImage.Disks;
 using AzureLinuxImage.Errors;
-using AzureLinuxImage.Partitions;
 
 namespace AzureLinuxImage.FileSystems.Ext
 {

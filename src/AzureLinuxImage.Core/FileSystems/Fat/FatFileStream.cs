@@ -1,7 +1,7 @@
 using System;
 using System.Collections.Generic;
+using AzureLinuxImage.Disks;
 using AzureLinuxImage.Errors;
-using AzureLinuxImage.Partitions;
 
 namespace AzureLinuxImage.FileSystems.Fat
 {

@@ -1,8 +1,8 @@
 using System;
 using System.Buffers.Binary;
 using System.Collections.Generic;
+using AzureLinuxImage.Disks;
 using AzureLinuxImage.Errors;
-using AzureLinuxImage.Partitions;
 
 namespace AzureLinuxImage.FileSystems.Fat
 {

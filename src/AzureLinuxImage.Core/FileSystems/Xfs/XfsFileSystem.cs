@@ -3,8 +3,8 @@ using System.Buffers.Binary;
 using System.Collections.Generic;
 using System.IO;
 using System.Text;
+using AzureLinuxImage.Disks;
 using AzureLinuxImage.Errors;
-using AzureLinuxImage.Partitions;
 
 namespace AzureLinuxImage.FileSystems.Xfs
 {

@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.Collections.Generic;
 using System.Text;
 using AzureLinuxImage.Checksums;
+using AzureLinuxImage.Disks;
 using AzureLinuxImage.Errors;
 
 namespace AzureLinuxImage.Partitions.Lvm

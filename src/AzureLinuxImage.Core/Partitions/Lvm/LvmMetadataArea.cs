@@ -1,6 +1,7 @@
 using System;
 using System.Buffers.Binary;
 using System.Text;
+using AzureLinuxImage.Disks;
 using AzureLinuxImage.Errors;
 
 namespace AzureLinuxImage.Partitions.Lvm

@@ -6,7 +6,6 @@ using System.Text;
 using AzureLinuxImage.Disks;
 using AzureLinuxImage.FileSystems;
 using AzureLinuxImage.FileSystems.Fat;
-using AzureLinuxImage.Partitions;
 using AzureLinuxImage.Tests.Infrastructure;
 using Xunit;
 

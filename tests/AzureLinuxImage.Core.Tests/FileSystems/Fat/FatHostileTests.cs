@@ -4,7 +4,6 @@ using System.IO;
 using AzureLinuxImage.Disks;
 using AzureLinuxImage.Errors;
 using AzureLinuxImage.FileSystems.Fat;
-using AzureLinuxImage.Partitions;
 using AzureLinuxImage.Tests.Infrastructure;
 using Xunit;
 

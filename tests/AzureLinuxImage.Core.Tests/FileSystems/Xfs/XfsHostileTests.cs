@@ -7,7 +7,6 @@ using AzureLinuxImage.Disks;
 using AzureLinuxImage.Errors;
 using AzureLinuxImage.FileSystems;
 using AzureLinuxImage.FileSystems.Xfs;
-using AzureLinuxImage.Partitions;
 using AzureLinuxImage.Tests.Infrastructure;
 using Xunit;
 

@@ -5,7 +5,6 @@ using System.Linq;
 using System.Text;
 using AzureLinuxImage.Disks;
 using AzureLinuxImage.FileSystems.Xfs;
-using AzureLinuxImage.Partitions;
 using AzureLinuxImage.Tests.Infrastructure;
 
 namespace AzureLinuxImage.Tests.FileSystems.Xfs

@@ -2,7 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 
-namespace AzureLinuxImage.Partitions
+namespace AzureLinuxImage.Disks
 {
     /// <summary>
     /// When a staged write reaches the image. Each stage is written and flushed before the next, so a

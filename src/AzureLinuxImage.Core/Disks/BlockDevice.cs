@@ -1,7 +1,6 @@
 using System;
-using AzureLinuxImage.Disks;
 
-namespace AzureLinuxImage.Partitions
+namespace AzureLinuxImage.Disks
 {
     /// <summary>
     /// A readable run of bytes a file system lives on: a whole disk, a partition, or an LVM logical volume.
