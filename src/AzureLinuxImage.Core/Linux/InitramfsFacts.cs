@@ -8,12 +8,6 @@ using AzureLinuxImage.FileSystems;
 
 namespace AzureLinuxImage.Linux
 {
-    /// <summary>
-    /// The names of every entry of an initramfs (all its concatenated cpio archives, compressed or not);
-    /// a delegate so that tests can list crafted archives.
-    /// </summary>
-    internal delegate IEnumerable<string> InitramfsLister(Stream input, string path);
-
     /// <summary>What an initramfs holds, for one kernel.</summary>
     internal sealed record InitramfsInfo(string KernelVersion, string Path, string Compression, bool HasEarlyArchive, int EntryCount,
         IReadOnlyCollection<string> Modules, string? Error)
@@ -23,10 +17,10 @@ namespace AzureLinuxImage.Linux
         public bool HasModule(string name) => Modules.Contains(KernelInfo.ModuleName(name));
     }
 
-    /// <summary>Reads the initramfs of every kernel through an <see cref="InitramfsLister"/>.</summary>
+    /// <summary>Reads the initramfs of every kernel with Compression's reader (every compression the kernel builds with).</summary>
     internal static class InitramfsFacts
     {
-        public static IReadOnlyList<InitramfsInfo> Read(IFileSystem fs, IEnumerable<KernelInfo> kernels, InitramfsLister lister)
+        public static IReadOnlyList<InitramfsInfo> Read(IFileSystem fs, IEnumerable<KernelInfo> kernels)
         {
             var result = new List<InitramfsInfo>();
             foreach (KernelInfo k in kernels)
@@ -50,12 +44,12 @@ namespace AzureLinuxImage.Linux
                     int count = 0;
                     using (Stream s = fs.OpenRead(k.InitrdPath))
                     {
-                        foreach (string name in lister(s, k.InitrdPath))
+                        foreach (CpioEntry entry in Initramfs.ReadEntries(s, InitramfsLimits.Default, k.InitrdPath))
                         {
                             count++;
-                            if (KernelInfo.IsModuleFile(name))
+                            if (KernelInfo.IsModuleFile(entry.Name))
                             {
-                                modules.Add(KernelInfo.ModuleName(name));
+                                modules.Add(KernelInfo.ModuleName(entry.Name));
                             }
                         }
                     }
@@ -88,12 +82,5 @@ namespace AzureLinuxImage.Linux
                 _ => format.ToString().ToLowerInvariant(),
             };
         }
-    }
-
-    /// <summary>The initramfs reader of Compression (every compression the kernel builds with), as names.</summary>
-    internal static class InitramfsNames
-    {
-        public static IEnumerable<string> List(Stream input, string path) =>
-            Compression.Initramfs.ReadEntries(input, Compression.InitramfsLimits.Default, path).Select(e => e.Name);
     }
 }

@@ -39,13 +39,10 @@ namespace AzureLinuxImage.Linux
     internal sealed class LinuxFacts
     {
         private readonly Dictionary<string, object> cache = new Dictionary<string, object>(StringComparer.Ordinal);
-        private readonly InitramfsLister initramfsLister;
-
-        public LinuxFacts(IFileSystem root, DiskLayoutFacts? disk = null, InitramfsLister? initramfsLister = null)
+        public LinuxFacts(IFileSystem root, DiskLayoutFacts? disk = null)
         {
             Root = root;
             Disk = disk;
-            this.initramfsLister = initramfsLister ?? InitramfsNames.List;
         }
 
         public IFileSystem Root { get; }
@@ -62,7 +59,7 @@ namespace AzureLinuxImage.Linux
         public Fact<BootConfiguration> Boot => Get(nameof(Boot), () => BootConfiguration.Read(Root));
 
         public Fact<IReadOnlyList<InitramfsInfo>> Initramfs => Get(nameof(Initramfs), () =>
-            InitramfsFacts.Read(Root, Kernels.Value ?? (IReadOnlyList<KernelInfo>)Array.Empty<KernelInfo>(), initramfsLister));
+            InitramfsFacts.Read(Root, Kernels.Value ?? (IReadOnlyList<KernelInfo>)Array.Empty<KernelInfo>()));
 
         public Fact<Fstab> Fstab => Get(nameof(Fstab), () => Linux.Fstab.Read(Root));
 

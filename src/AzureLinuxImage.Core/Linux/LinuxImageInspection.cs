@@ -4,28 +4,23 @@ using System.Globalization;
 using System.Linq;
 using AzureLinuxImage.Errors;
 using AzureLinuxImage.FileSystems;
-using AzureLinuxImage.Operations;
 using AzureLinuxImage.Partitions;
 
 namespace AzureLinuxImage.Linux
 {
     /// <summary>
-    /// The Linux view of an image as the readiness check takes it (ReadinessSeams.ImageOpener): the assembled
-    /// root, and the disk facts the disk rules need (partitions, probed volumes, root on LVM, EFI loaders).
+    /// The Linux view of an image as the readiness check takes it: the assembled root, and the disk facts the
+    /// disk rules need (partitions, probed volumes, root on LVM, EFI loaders).
     /// </summary>
     internal static class LinuxImageInspection
     {
-        public static InspectedImage Open(string imagePath, IOperationContext context)
+        public static InspectedImage Open(string imagePath)
         {
             LinuxImage image = LinuxImage.Open(imagePath);
             try
             {
-                foreach (string w in image.Warnings)
-                {
-                    context.Warning(w);
-                }
                 IFileSystem root = image.RequireFileSystem();
-                return new InspectedImage(root, Facts(image), image);
+                return new InspectedImage(root, Facts(image), image, image.Warnings);
             }
             catch
             {

@@ -30,53 +30,14 @@ namespace AzureLinuxImage.Operations
         public IList<string> ExcludeRules { get; set; } = new List<string>();
     }
 
-    /// <summary>What the image layer hands the readiness check: the assembled root view and the disk under it.</summary>
-    internal sealed class InspectedImage : IDisposable
-    {
-        private readonly IDisposable? owner;
-
-        public InspectedImage(IFileSystem root, DiskLayoutFacts? disk, IDisposable? owner = null)
-        {
-            Root = root;
-            Disk = disk;
-            this.owner = owner;
-        }
-
-        public IFileSystem Root { get; }
-
-        public DiskLayoutFacts? Disk { get; }
-
-        public void Dispose()
-        {
-            Root.Dispose();
-            owner?.Dispose();
-        }
-    }
-
-    /// <summary>Opens a disk image as one Linux root view (partitions, LVM, fstab mounts) plus its disk facts.</summary>
+    /// <summary>Opens a disk image as one Linux root view (partitions, LVM, fstab mounts) plus its disk facts; tests pass their own.</summary>
     internal delegate InspectedImage LinuxImageOpener(string imagePath, IOperationContext context);
-
-    /// <summary>
-    /// The seams the lead wires at merge, in one place: the image opener of the Linux view (partitions, ext4/XFS,
-    /// LVM) and the full initramfs reader of Compression. Read-only; no mutable static state.
-    /// </summary>
-    internal static class ReadinessSeams
-    {
-        /// <summary>
-        /// The Linux view (partitions, LVM, ext4/XFS/FAT, fstab mounts) with the disk facts mapped from it:
-        /// <see cref="Linux.LinuxImageInspection"/>.
-        /// </summary>
-        public static LinuxImageOpener? ImageOpener => Linux.LinuxImageInspection.Open;
-
-        /// <summary>Compression's initramfs reader; its typed errors become Unknown findings in InitramfsFacts.</summary>
-        public static InitramfsLister InitramfsReader => InitramfsNames.List;
-    }
 
     /// <summary>Test-LinuxImageReadiness / azlinux test: facts from the image, every selected rule, one finding per rule.</summary>
     internal static class TestLinuxImageReadiness
     {
         public static IReadOnlyList<ReadinessFinding> Run(LinuxImageReadinessOptions options, IOperationContext context,
-            LinuxImageOpener? imageOpener = null, InitramfsLister? initramfsReader = null)
+            LinuxImageOpener? imageOpener = null)
         {
             if ((options.ImagePath == null) == (options.RootPath == null))
             {
@@ -103,15 +64,12 @@ namespace AzureLinuxImage.Operations
             else
             {
                 path = options.ImagePath!;
-                LinuxImageOpener opener = imageOpener ?? ReadinessSeams.ImageOpener
-                    ?? throw new AzureLinuxImageException("ImageInspectionUnavailable", ErrorKind.NotSupported,
-                        $"{path}: this build cannot read file systems inside images yet; mount or extract the root and use -RootPath (azlinux test --root DIR).", path);
                 context.Verbose($"Opening {path}");
-                view = opener(path, context);
+                view = (imageOpener ?? OpenImage)(path, context);
             }
             using (view)
             {
-                var facts = new LinuxFacts(view.Root, view.Disk, initramfsReader ?? ReadinessSeams.InitramfsReader);
+                var facts = new LinuxFacts(view.Root, view.Disk);
                 if (!facts.LooksLikeLinuxRoot)
                 {
                     throw new AzureLinuxImageException("NotALinuxRoot", ErrorKind.InvalidArgument,
@@ -132,6 +90,17 @@ namespace AzureLinuxImage.Operations
                     $"{findings.Count(f => f.Status == ReadinessStatus.Warning)} warnings of {findings.Count} rules.");
                 return findings;
             }
+        }
+
+        /// <summary>The Linux view of Linux/LinuxImageInspection, its warnings passed on as they are found.</summary>
+        private static InspectedImage OpenImage(string path, IOperationContext context)
+        {
+            InspectedImage view = LinuxImageInspection.Open(path);
+            foreach (string w in view.Warnings)
+            {
+                context.Warning(w);
+            }
+            return view;
         }
     }
 }
