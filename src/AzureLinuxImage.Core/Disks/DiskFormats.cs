@@ -50,8 +50,7 @@ namespace AzureLinuxImage.Disks
                 ? file.ReadStructure(file.Length - VhdFooter.Size, VhdFooter.Size, "VHD footer")
                 : Array.Empty<byte>();
 
-            // Formats with a signature at the start. Their readers are separate issues; until they land
-            // the file is refused by name rather than misread as raw.
+            // Formats with a signature at the start, probed before the VHD footer and raw.
             if (StartsWith(head, VhdxFileIdentifier.SignatureText))
             {
                 return VhdxReader.Open(file, context);

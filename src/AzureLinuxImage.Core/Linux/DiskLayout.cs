@@ -40,9 +40,9 @@ namespace AzureLinuxImage.Linux
     }
 
     /// <summary>
-    /// Seam to the disk layer (partitions, LVM, ESP): what the readiness rules need to know about the disk that
-    /// holds the root. Filled by whoever opens the image (the Linux view); absent for -RootPath, where the
-    /// disk rules report NotApplicable.
+    /// What the readiness rules need to know about the disk that holds the root (partitions, LVM, ESP), mapped
+    /// by LinuxImageInspection from the disk and partition layers; absent for -RootPath, where the disk rules
+    /// report NotApplicable.
     /// </summary>
     internal sealed record DiskLayoutFacts
     {
