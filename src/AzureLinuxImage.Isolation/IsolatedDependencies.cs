@@ -7,19 +7,21 @@ namespace AzureLinuxImage.Isolation
 {
     /// <summary>
     /// Installed once per process by the AzureLinuxImage module on PowerShell 7: when the default load
-    /// context looks for the module's entry into its dependencies (AzureLinuxImage.Azure, which is not
-    /// next to the cmdlet DLL), it gets it from a <see cref="DependencyLoadContext"/> over the
-    /// Dependencies folder, and so does everything that assembly references.
+    /// context looks for one of the module's isolated assemblies (AzureLinuxImage.Azure, and the libraries
+    /// Core uses that other modules also ship, such as System.IO.Hashing — none of them next to the cmdlet
+    /// DLL), it gets it from a <see cref="DependencyLoadContext"/> over the Dependencies folder, and so does
+    /// everything those reference. The default context asks even when another module loaded an older
+    /// version of the same name first.
     /// </summary>
     public static class IsolatedDependencies
     {
         /// <summary>
-        /// Hooks the default context's resolution of <paramref name="entryAssemblyName"/> to a load context
+        /// Hooks the default context's resolution of <paramref name="assemblyNames"/> to a load context
         /// over <paramref name="dependencyDirectory"/>. Call once per process and folder.
         /// </summary>
         /// <param name="dependencyDirectory">The module's Dependencies folder.</param>
-        /// <param name="entryAssemblyName">The one assembly the module's own code references in that folder.</param>
-        public static void Install(string dependencyDirectory, string entryAssemblyName)
+        /// <param name="assemblyNames">The assemblies of that folder the module's own code references.</param>
+        public static void Install(string dependencyDirectory, string[] assemblyNames)
         {
             if (!Directory.Exists(dependencyDirectory))
             {
@@ -27,7 +29,7 @@ namespace AzureLinuxImage.Isolation
             }
             var context = new DependencyLoadContext(dependencyDirectory);
             AssemblyLoadContext.Default.Resolving += (defaultContext, name) =>
-                string.Equals(name.Name, entryAssemblyName, StringComparison.OrdinalIgnoreCase) ? context.LoadFromAssemblyName(name) : null;
+                Array.Exists(assemblyNames, n => string.Equals(name.Name, n, StringComparison.OrdinalIgnoreCase)) ? context.LoadFromAssemblyName(name) : null;
         }
     }
 }

@@ -23,6 +23,10 @@ namespace AzureLinuxImage.IsolationHost
 
         private static int Main(string[] args)
         {
+            if (args[0] == "hashing")
+            {
+                return Hashing(args[1], args[2], otherFirst: args[3] == "other-first");
+            }
             string moduleDir = args[0];
             string image = args[1];
             var destination = new Uri(args[2]);
@@ -66,6 +70,48 @@ namespace AzureLinuxImage.IsolationHost
                 .Select(Describe).ToList();
             Console.WriteLine(JsonSerializer.Serialize(report));
             return 0;
+        }
+
+        /// <summary>
+        /// Usage: host hashing MODULE_DIR VHDX other-first|module-first. Another module's System.IO.Hashing 8.0
+        /// (Az.Storage ships one) is loaded by path into the default context and used, as importing that module
+        /// does, before or after the module is imported by path and opens a VHDX, whose headers and region
+        /// tables Core checks with System.IO.Hashing's CRC-32C (11.0, from Dependencies/). Prints what loaded where.
+        /// </summary>
+        private static int Hashing(string moduleDir, string vhdx, bool otherFirst)
+        {
+            var report = new Dictionary<string, object?>();
+            if (otherFirst)
+            {
+                report["otherCrc"] = OtherModuleCrc();
+            }
+            Assembly.LoadFrom(Path.Combine(moduleDir, "AzureLinuxImage.dll"));
+            Assembly core = Assembly.LoadFrom(Path.Combine(moduleDir, "AzureLinuxImage.Core.dll"));
+            core.GetType("AzureLinuxImage.Hosting.ModuleDependencies", true)!.GetMethod("Install", Any)!.Invoke(null, new object[] { moduleDir });
+            Type diskImage = core.GetType("AzureLinuxImage.Disks.DiskImage", true)!;
+            using (var image = (IDisposable)diskImage.GetMethod("Open", Any, new[] { typeof(string) })!.Invoke(null, new object[] { vhdx })!)
+            {
+                report["format"] = diskImage.GetProperty("Format", Any)!.GetValue(image)!.ToString();
+                report["virtualSize"] = diskImage.GetProperty("VirtualSize", Any)!.GetValue(image);
+            }
+
+            if (!otherFirst)
+            {
+                report["otherCrc"] = OtherModuleCrc();
+            }
+            report["loaded"] = AppDomain.CurrentDomain.GetAssemblies()
+                .Where(a => a.GetName().Name == "System.IO.Hashing")
+                .Select(Describe).ToList();
+            Console.WriteLine(JsonSerializer.Serialize(report));
+            return 0;
+        }
+
+        /// <summary>The other module's CRC-32 of "123456789", through its own System.IO.Hashing loaded by path.</summary>
+        private static uint OtherModuleCrc()
+        {
+            Assembly other = Assembly.LoadFrom(Path.Combine(AppContext.BaseDirectory, "other-module", "System.IO.Hashing.dll"));
+            Type crc = other.GetType("System.IO.Hashing.Crc32", true)!;
+            return crc.GetMethod("HashToUInt32", new[] { typeof(ReadOnlySpan<byte>) })!.CreateDelegate<Func<ReadOnlySpan<byte>, uint>>()("123456789"u8);
         }
 
         private static Dictionary<string, string?> Describe(Assembly a) => new Dictionary<string, string?>

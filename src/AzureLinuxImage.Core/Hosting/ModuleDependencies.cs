@@ -9,8 +9,8 @@ namespace AzureLinuxImage.Hosting
 {
     /// <summary>
     /// Where the module's Azure dependencies load from (issue 8). The module folder holds the cmdlets,
-    /// Core and what Core needs; Dependencies/ holds AzureLinuxImage.Azure, Azure.Core, Azure.Identity,
-    /// MSAL and theirs. Other modules (Az.Accounts) ship their own Azure.Core, so ours must not meet
+    /// Core and the runtime polyfills Core needs; Dependencies/ holds AzureLinuxImage.Azure, Azure.Core,
+    /// Azure.Identity, MSAL and theirs, and the <see cref="CoreLibraries"/>. Other modules (Az.Accounts) ship their own Azure.Core, so ours must not meet
     /// theirs: on PowerShell 7 an AssemblyLoadContext of its own (AzureLinuxImage.Isolation), on Windows
     /// PowerShell 5.1 an AssemblyResolve handler that answers our assemblies' requests from our folders.
     /// </summary>
@@ -22,6 +22,13 @@ namespace AzureLinuxImage.Hosting
         public const string EntryAssembly = "AzureLinuxImage.Azure";
 
         private const string IsolationAssembly = "AzureLinuxImage.Isolation";
+
+        /// <summary>
+        /// Libraries Core itself uses that other modules ship too, at other versions (Az.Storage has its own
+        /// System.IO.Hashing): they live in Dependencies/ and load isolated like the Azure SDK, so whichever
+        /// module loads first, each gets its own copy.
+        /// </summary>
+        public static IReadOnlyList<string> CoreLibraries => new[] { "System.IO.Hashing", "ZstdSharp", "K4os.Compression.LZ4" };
 
         /// <summary>
         /// Called by the module's initializer when Import-Module loads it. A second call (a re-import)
@@ -45,7 +52,7 @@ namespace AzureLinuxImage.Hosting
             MethodInfo install = isolation.GetType("AzureLinuxImage.Isolation.IsolatedDependencies", throwOnError: true)!.GetMethod("Install")!;
             try
             {
-                install.Invoke(null, new object[] { dependencies, EntryAssembly });
+                install.Invoke(null, new object[] { dependencies, new[] { EntryAssembly }.Concat(CoreLibraries).ToArray() });
             }
             catch (TargetInvocationException e) when (e.InnerException != null)
             {

@@ -1,7 +1,7 @@
 using System;
 using System.Buffers.Binary;
 using System.Text;
-using AzureLinuxImage.Checksums;
+using System.IO.Hashing;
 
 namespace AzureLinuxImage.Partitions
 {
@@ -97,13 +97,13 @@ namespace AzureLinuxImage.Partitions
         }
 
         public static bool EntriesCrcMatches(GptHeader header, ReadOnlySpan<byte> entries) =>
-            Crc32.Ieee.Compute(entries.Slice(0, (int)header.EntryArrayBytes)) == header.EntriesCrc32;
+            Crc32.HashToUInt32(entries.Slice(0, (int)header.EntryArrayBytes)) == header.EntriesCrc32;
 
         private uint ComputeHeaderCrc()
         {
             var copy = (byte[])raw.Clone();
             BinaryPrimitives.WriteUInt32LittleEndian(copy.AsSpan(16), 0);
-            return Crc32.Ieee.Compute(copy);
+            return Crc32.HashToUInt32(copy);
         }
 
         private ulong ReadU64(int offset) => BinaryPrimitives.ReadUInt64LittleEndian(raw.AsSpan(offset));

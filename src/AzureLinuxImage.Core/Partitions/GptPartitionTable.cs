@@ -2,7 +2,7 @@ using System;
 using System.Buffers.Binary;
 using System.Collections.Generic;
 using System.Text;
-using AzureLinuxImage.Checksums;
+using System.IO.Hashing;
 using AzureLinuxImage.Disks;
 using AzureLinuxImage.Errors;
 
@@ -77,7 +77,7 @@ namespace AzureLinuxImage.Partitions
             disk.Read(entriesLba * sectorSize, array, 0, array.Length);
             if (!GptHeader.EntriesCrcMatches(h, array))
             {
-                return $"the CRC32 of its partition entries is 0x{Crc32.Ieee.Compute(array):X8}, the header says 0x{h.EntriesCrc32:X8}";
+                return $"the CRC32 of its partition entries is 0x{Crc32.HashToUInt32(array):X8}, the header says 0x{h.EntriesCrc32:X8}";
             }
             var list = new List<PartitionInfo>();
             for (int i = 0; i < h.NumberOfEntries; i++)

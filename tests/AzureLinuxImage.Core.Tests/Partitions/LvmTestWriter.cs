@@ -19,7 +19,7 @@ namespace AzureLinuxImage.Tests.Partitions
         public const long ExtentBytes = 1 << 20;
 
         /// <summary>lvm2's calc_crc: IEEE table, initial 0xf597a6cf, no final inversion (lib/misc/crc.c).</summary>
-        public static uint Crc(ReadOnlySpan<byte> data) => Crc32.Ieee.Append(0xF597A6CF, data);
+        public static uint Crc(ReadOnlySpan<byte> data) => CrcRegister.Crc32(0xF597A6CF, data);
 
         public static void WritePv(Stream disk, long pvOffset, long pvSize, string pvUuid, string metadata)
         {

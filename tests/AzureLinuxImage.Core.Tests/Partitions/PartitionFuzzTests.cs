@@ -3,7 +3,7 @@ using System.Buffers.Binary;
 using System.IO;
 using System.Linq;
 using System.Text;
-using AzureLinuxImage.Checksums;
+using System.IO.Hashing;
 using AzureLinuxImage.FileSystems;
 using AzureLinuxImage.Partitions;
 using AzureLinuxImage.Partitions.Lvm;
@@ -82,10 +82,10 @@ namespace AzureLinuxImage.Tests.Partitions
                     byte[] header = m.Region(512, 92);
                     uint count = Math.Min(BinaryPrimitives.ReadUInt32LittleEndian(header.AsSpan(80)), 128);
                     uint size = Math.Min(BinaryPrimitives.ReadUInt32LittleEndian(header.AsSpan(84)), 512);
-                    m.SetUInt32(512 + 88, Crc32.Ieee.Compute(m.Region(1024, (int)(count * size))));
+                    m.SetUInt32(512 + 88, Crc32.HashToUInt32(m.Region(1024, (int)(count * size))));
                     header = m.Region(512, 92);
                     header[16] = header[17] = header[18] = header[19] = 0;
-                    m.SetUInt32(512 + 16, Crc32.Ieee.Compute(header));
+                    m.SetUInt32(512 + 16, Crc32.HashToUInt32(header));
                 }
             }, ExerciseTable);
         }

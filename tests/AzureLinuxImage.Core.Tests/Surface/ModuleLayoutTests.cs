@@ -121,6 +121,9 @@ namespace AzureLinuxImage.Tests.Surface
             foreach (AssemblyName r in References(path))
             {
                 bool entry = dependencies == null && r.Name == ModuleDependencies.EntryAssembly && name == "AzureLinuxImage";
+                // Core's own libraries load isolated from Dependencies/ (ModuleDependencies.CoreLibraries).
+                entry |= dependencies == null && name == "AzureLinuxImage.Core" && ModuleDependencies.CoreLibraries.Contains(r.Name!)
+                    && File.Exists(Path.Combine(Repository.ModuleDependencies, r.Name + ".dll"));
                 if (!entry && !platform.Contains(r.Name!) && !root.ContainsKey(r.Name!) && !(dependencies?.ContainsKey(r.Name!) ?? false))
                 {
                     problems.Add($"{name} references {r.Name}, which is neither in the platform nor in {(dependencies == null ? "the module folder" : "the module")}");

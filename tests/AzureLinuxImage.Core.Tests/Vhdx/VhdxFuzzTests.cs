@@ -4,7 +4,7 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
 using System.Linq;
-using AzureLinuxImage.Checksums;
+using System.IO.Hashing;
 using AzureLinuxImage.Disks;
 using AzureLinuxImage.Errors;
 using AzureLinuxImage.IO;
@@ -58,7 +58,7 @@ namespace AzureLinuxImage.Tests.Vhdx
                     {
                         int crcStart = area.CrcAt - 4; // structures start 4 bytes before their checksum field
                         BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(area.CrcAt), 0);
-                        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(area.CrcAt), Crc32.Castagnoli.Compute(bytes.AsSpan(crcStart, area.CrcLength)));
+                        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(area.CrcAt), Crc32.HashToUInt32(Crc32ParameterSet.Crc32C, bytes.AsSpan(crcStart, area.CrcLength)));
                     }
                     VhdxTestFiles.WriteAt(t.Path, area.Start, bytes);
                     touched.Add((area.Start, area.Length));

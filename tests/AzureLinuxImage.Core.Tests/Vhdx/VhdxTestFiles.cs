@@ -4,7 +4,7 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Text;
-using AzureLinuxImage.Checksums;
+using System.IO.Hashing;
 
 namespace AzureLinuxImage.Tests.Vhdx
 {
@@ -83,7 +83,7 @@ namespace AzureLinuxImage.Tests.Vhdx
         public static void FixCrc(byte[] structure, int at = 4)
         {
             BinaryPrimitives.WriteUInt32LittleEndian(structure.AsSpan(at), 0);
-            BinaryPrimitives.WriteUInt32LittleEndian(structure.AsSpan(at), Crc32.Castagnoli.Compute(structure));
+            BinaryPrimitives.WriteUInt32LittleEndian(structure.AsSpan(at), Crc32.HashToUInt32(Crc32ParameterSet.Crc32C, structure));
         }
 
         /// <summary>Changes both headers and recomputes their checksums.</summary>

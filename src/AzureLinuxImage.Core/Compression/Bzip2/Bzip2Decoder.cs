@@ -1,5 +1,5 @@
 using System;
-using AzureLinuxImage.Checksums;
+using System.IO.Hashing;
 
 namespace AzureLinuxImage.Compression.Bzip2
 {
@@ -43,7 +43,10 @@ namespace AzureLinuxImage.Compression.Bzip2
         private Phase phase = Phase.StreamHeader;
         private int streams;
         private uint combinedCrc;
-        private uint blockCrc;
+        /// <summary>CRC-32/BZIP2: the IEEE polynomial, not reflected, all-ones start and final inversion.</summary>
+        private static readonly Crc32ParameterSet Bzip2Crc = Crc32ParameterSet.Create(0x04C11DB7u, uint.MaxValue, uint.MaxValue, false);
+
+        private readonly Crc32 blockCrc = new Crc32(Bzip2Crc);
         private uint storedBlockCrc;
 
         // Output state of the current block.
@@ -89,7 +92,7 @@ namespace AzureLinuxImage.Compression.Bzip2
                         {
                             return n;
                         }
-                        uint actual = ~blockCrc;
+                        uint actual = blockCrc.GetCurrentHashAsUInt32();
                         if (actual != storedBlockCrc)
                         {
                             throw CompressionErrors.Invalid(source, "bzip2 block CRC", $"stored 0x{storedBlockCrc:X8}, computed 0x{actual:X8}: the data is corrupt.");
@@ -427,14 +430,13 @@ namespace AzureLinuxImage.Compression.Bzip2
             runLength = 0;
             lastByte = -1;
             repeat = 0;
-            blockCrc = 0xFFFFFFFF;
+            blockCrc.Reset();
         }
 
         /// <summary>Undoes the initial run-length stage while walking the BWT links.</summary>
         private int Output(byte[] buffer, int offset, int count)
         {
             int produced = 0;
-            uint crc = blockCrc;
             byte[] block = ll;
             int[] nx = next;
             while (produced < count)
@@ -447,7 +449,6 @@ namespace AzureLinuxImage.Compression.Bzip2
                     {
                         buffer[offset + produced++] = b;
                     }
-                    crc = Crc32Msb.Append(crc, b, k);
                     repeat -= k;
                     if (repeat == 0)
                     {
@@ -482,9 +483,8 @@ namespace AzureLinuxImage.Compression.Bzip2
                     lastByte = ch;
                 }
                 buffer[offset + produced++] = ch;
-                crc = Crc32Msb.Append(crc, ch);
             }
-            blockCrc = crc;
+            blockCrc.Append(new ReadOnlySpan<byte>(buffer, offset, produced));
             return produced;
         }
     }

@@ -48,7 +48,7 @@ namespace AzureLinuxImage.Compression.Gzip
                 {
                     // The window is shared with the inflater: copy out before the next call.
                     Buffer.BlockCopy(inflater.WindowBuffer, start, buffer, offset, n);
-                    crc = Crc32.Ieee.Append(crc, new ReadOnlySpan<byte>(buffer, offset, n));
+                    crc = CrcRegister.Crc32(crc, new ReadOnlySpan<byte>(buffer, offset, n));
                     size += (uint)n;
                     return n;
                 }
@@ -86,11 +86,11 @@ namespace AzureLinuxImage.Compression.Gzip
             {
                 throw CompressionErrors.Invalid(source, S, "reserved flag bits are set.");
             }
-            uint headerCrc = Crc32.Ieee.Append(0xFFFFFFFF, h);
+            uint headerCrc = CrcRegister.Crc32(0xFFFFFFFF, h);
             byte Next()
             {
                 byte b = input.ReadByte(S);
-                headerCrc = Crc32.Ieee.Append(headerCrc, new ReadOnlySpan<byte>(new[] { b }));
+                headerCrc = CrcRegister.Crc32(headerCrc, new ReadOnlySpan<byte>(new[] { b }));
                 return b;
             }
             if ((flags & 0x04) != 0)

@@ -1,5 +1,5 @@
 using System;
-using AzureLinuxImage.Checksums;
+using System.IO.Hashing;
 
 namespace AzureLinuxImage.Compression.Lz4
 {
@@ -135,7 +135,7 @@ namespace AzureLinuxImage.Compression.Lz4
                 throw CompressionErrors.Unsupported(source, "the LZ4 frame needs a dictionary; dictionaries are not supported.");
             }
             byte hc = input.ReadByte(S);
-            byte expected = (byte)(XxHash32.Compute(new ReadOnlySpan<byte>(d, 0, n)) >> 8);
+            byte expected = (byte)(XxHash32.HashToUInt32(new ReadOnlySpan<byte>(d, 0, n)) >> 8);
             if (hc != expected)
             {
                 throw CompressionErrors.Invalid(source, S, $"header checksum 0x{hc:X2} does not match 0x{expected:X2}.");
@@ -174,7 +174,7 @@ namespace AzureLinuxImage.Compression.Lz4
             if (blockChecksum)
             {
                 uint stored32 = input.ReadUInt32LittleEndian("LZ4 block checksum");
-                if (stored32 != XxHash32.Compute(new ReadOnlySpan<byte>(compressed, 0, size)))
+                if (stored32 != XxHash32.HashToUInt32(new ReadOnlySpan<byte>(compressed, 0, size)))
                 {
                     throw CompressionErrors.Invalid(source, "LZ4 block checksum", "the block's XXH32 does not match: the data is corrupt.");
                 }
@@ -224,7 +224,7 @@ namespace AzureLinuxImage.Compression.Lz4
             if (contentChecksum)
             {
                 uint stored = input.ReadUInt32LittleEndian("LZ4 content checksum");
-                if (stored != contentHash.Digest())
+                if (stored != contentHash.GetCurrentHashAsUInt32())
                 {
                     throw CompressionErrors.Invalid(source, "LZ4 content checksum", "the content's XXH32 does not match: the data is corrupt.");
                 }

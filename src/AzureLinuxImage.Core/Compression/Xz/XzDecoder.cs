@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.IO.Hashing;
 using System.Security.Cryptography;
 using AzureLinuxImage.Checksums;
 
@@ -37,8 +38,11 @@ namespace AzureLinuxImage.Compression.Xz
         private long declaredCompressed;
         private long declaredUncompressed;
         private long blockUncompressed;
+        /// <summary>CRC-64/XZ (check type 4): ECMA-182 polynomial, reflected, all-ones start and final inversion.</summary>
+        private static readonly Crc64ParameterSet XzCrc64 = Crc64ParameterSet.Create(0x42F0E1EBA9EA3693UL, ulong.MaxValue, ulong.MaxValue, true);
+
         private uint crc32;
-        private ulong crc64;
+        private readonly Crc64 crc64 = new Crc64(XzCrc64);
         private IncrementalHash? sha256;
 
         public XzDecoder(InputBuffer input, DecompressionLimits limits, bool strict)
@@ -134,7 +138,7 @@ namespace AzureLinuxImage.Compression.Xz
                     throw CompressionErrors.Invalid(source, S, "the magic bytes are not FD 37 7A 58 5A 00.");
                 }
             }
-            if (Crc32.Ieee.Compute(new ReadOnlySpan<byte>(h, 6, 2)) != ReadLe32(h, 8))
+            if (Crc32.HashToUInt32(new ReadOnlySpan<byte>(h, 6, 2)) != ReadLe32(h, 8))
             {
                 throw CompressionErrors.Invalid(source, S, "the CRC32 of the stream flags does not match.");
             }
@@ -176,7 +180,7 @@ namespace AzureLinuxImage.Compression.Xz
             int size = (input.ReadByte(S) + 1) * 4;
             header[0] = (byte)((size / 4) - 1);
             input.ReadExactly(header, 1, size - 1, S);
-            if (Crc32.Ieee.Compute(new ReadOnlySpan<byte>(header, 0, size - 4)) != ReadLe32(header, size - 4))
+            if (Crc32.HashToUInt32(new ReadOnlySpan<byte>(header, 0, size - 4)) != ReadLe32(header, size - 4))
             {
                 throw CompressionErrors.Invalid(source, S, "the header CRC32 does not match.");
             }
@@ -266,7 +270,7 @@ namespace AzureLinuxImage.Compression.Xz
             lzma2 = new Lzma2Decoder(input, window);
             blockUncompressed = 0;
             crc32 = 0xFFFFFFFF;
-            crc64 = ulong.MaxValue;
+            crc64.Reset();
             sha256?.Dispose();
             sha256 = checkType == 10 ? IncrementalHash.CreateHash(HashAlgorithmName.SHA256) : null;
         }
@@ -319,10 +323,10 @@ namespace AzureLinuxImage.Compression.Xz
             switch (checkType)
             {
                 case 1:
-                    crc32 = Crc32.Ieee.Append(crc32, span);
+                    crc32 = CrcRegister.Crc32(crc32, span);
                     break;
                 case 4:
-                    crc64 = Crc64.Append(crc64, span);
+                    crc64.Append(span);
                     break;
                 case 10:
                     sha256!.AppendData(buffer, offset, n);
@@ -357,7 +361,7 @@ namespace AzureLinuxImage.Compression.Xz
             byte[]? actual = checkType switch
             {
                 1 => BitConverter.GetBytes(~crc32),
-                4 => BitConverter.GetBytes(~crc64),
+                4 => BitConverter.GetBytes(crc64.GetCurrentHashAsUInt64()),
                 10 => sha256!.GetHashAndReset(),
                 _ => null,
             };
@@ -381,7 +385,7 @@ namespace AzureLinuxImage.Compression.Xz
             byte Next()
             {
                 byte b = input.ReadByte(S);
-                crc = Crc32.Ieee.Append(crc, new ReadOnlySpan<byte>(new[] { b }));
+                crc = CrcRegister.Crc32(crc, new ReadOnlySpan<byte>(new[] { b }));
                 return b;
             }
             long Vli()
@@ -437,7 +441,7 @@ namespace AzureLinuxImage.Compression.Xz
             {
                 throw CompressionErrors.Invalid(source, F, "the footer magic is not 'YZ'.");
             }
-            if (Crc32.Ieee.Compute(new ReadOnlySpan<byte>(f, 4, 6)) != ReadLe32(f, 0))
+            if (Crc32.HashToUInt32(new ReadOnlySpan<byte>(f, 4, 6)) != ReadLe32(f, 0))
             {
                 throw CompressionErrors.Invalid(source, F, "the footer CRC32 does not match.");
             }

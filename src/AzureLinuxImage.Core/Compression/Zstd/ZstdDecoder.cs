@@ -1,5 +1,5 @@
 using System;
-using AzureLinuxImage.Checksums;
+using System.IO.Hashing;
 
 namespace AzureLinuxImage.Compression.Zstd
 {
@@ -318,7 +318,7 @@ namespace AzureLinuxImage.Compression.Zstd
             if (hasChecksum)
             {
                 uint stored = input.ReadUInt32LittleEndian("zstd content checksum");
-                uint actual = (uint)hash.Digest();
+                uint actual = (uint)hash.GetCurrentHashAsUInt64();
                 if (stored != actual)
                 {
                     throw CompressionErrors.Invalid(source, "zstd content checksum", $"stored 0x{stored:X8}, computed 0x{actual:X8}: the data is corrupt.");

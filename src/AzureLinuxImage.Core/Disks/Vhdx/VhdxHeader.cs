@@ -84,9 +84,9 @@ namespace AzureLinuxImage.Disks.Vhdx
         public static uint ComputeChecksum(ReadOnlySpan<byte> header)
         {
             Span<byte> zero = stackalloc byte[4];
-            uint state = Crc32.Castagnoli.Append(0xFFFFFFFFu, header.Slice(0, 4));
-            state = Crc32.Castagnoli.Append(state, zero);
-            state = Crc32.Castagnoli.Append(state, header.Slice(8, Size - 8));
+            uint state = CrcRegister.Crc32C(0xFFFFFFFFu, header.Slice(0, 4));
+            state = CrcRegister.Crc32C(state, zero);
+            state = CrcRegister.Crc32C(state, header.Slice(8, Size - 8));
             return ~state;
         }
 

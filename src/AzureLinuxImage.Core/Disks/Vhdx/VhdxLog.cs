@@ -333,9 +333,9 @@ namespace AzureLinuxImage.Disks.Vhdx
                 ulong last = BinaryPrimitives.ReadUInt64LittleEndian(entry.AsSpan(56));
                 uint stored = BinaryPrimitives.ReadUInt32LittleEndian(entry.AsSpan(4));
                 Span<byte> zero = stackalloc byte[4];
-                uint state = Crc32.Castagnoli.Append(0xFFFFFFFFu, entry.AsSpan(0, 4));
-                state = Crc32.Castagnoli.Append(state, zero);
-                uint computed = ~Crc32.Castagnoli.Append(state, entry.AsSpan(8));
+                uint state = CrcRegister.Crc32C(0xFFFFFFFFu, entry.AsSpan(0, 4));
+                state = CrcRegister.Crc32C(state, zero);
+                uint computed = ~CrcRegister.Crc32C(state, entry.AsSpan(8));
                 if (stored != computed)
                 {
                     problem = $"the CRC-32C is 0x{stored:X8} but the entry hashes to 0x{computed:X8} (torn write)";

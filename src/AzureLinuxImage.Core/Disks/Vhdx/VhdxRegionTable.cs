@@ -70,9 +70,9 @@ namespace AzureLinuxImage.Disks.Vhdx
             }
             uint stored = BinaryPrimitives.ReadUInt32LittleEndian(data.Slice(4));
             Span<byte> zero = stackalloc byte[4];
-            uint state = Crc32.Castagnoli.Append(0xFFFFFFFFu, data.Slice(0, 4));
-            state = Crc32.Castagnoli.Append(state, zero);
-            uint computed = ~Crc32.Castagnoli.Append(state, data.Slice(8, Size - 8));
+            uint state = CrcRegister.Crc32C(0xFFFFFFFFu, data.Slice(0, 4));
+            state = CrcRegister.Crc32C(state, zero);
+            uint computed = ~CrcRegister.Crc32C(state, data.Slice(8, Size - 8));
             if (stored != computed)
             {
                 return $"the CRC-32C is 0x{stored:X8} but the table hashes to 0x{computed:X8}";

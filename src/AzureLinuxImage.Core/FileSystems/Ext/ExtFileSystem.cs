@@ -139,10 +139,10 @@ namespace AzureLinuxImage.FileSystems.Ext
             {
                 var le = new byte[4];
                 BinaryPrimitives.WriteUInt32LittleEndian(le, (uint)group);
-                uint c = Crc32.Castagnoli.Append(Superblock.ChecksumSeed, le);
-                c = Crc32.Castagnoli.Append(c, d.Slice(0, 0x1E));
-                c = Crc32.Castagnoli.Append(c, new byte[2]);
-                c = Crc32.Castagnoli.Append(c, d.Slice(0x20));
+                uint c = CrcRegister.Crc32C(Superblock.ChecksumSeed, le);
+                c = CrcRegister.Crc32C(c, d.Slice(0, 0x1E));
+                c = CrcRegister.Crc32C(c, new byte[2]);
+                c = CrcRegister.Crc32C(c, d.Slice(0x20));
                 ushort stored = BinaryPrimitives.ReadUInt16LittleEndian(d.Slice(0x1E));
                 if ((ushort)c != stored)
                 {
@@ -213,30 +213,30 @@ namespace AzureLinuxImage.FileSystems.Ext
             var le = new byte[8];
             BinaryPrimitives.WriteUInt32LittleEndian(le, inode.Number);
             BinaryPrimitives.WriteUInt32LittleEndian(le.AsSpan(4), inode.Generation);
-            uint c = Crc32.Castagnoli.Append(Superblock.ChecksumSeed, le.AsSpan(0, 4));
-            return Crc32.Castagnoli.Append(c, le.AsSpan(4, 4));
+            uint c = CrcRegister.Crc32C(Superblock.ChecksumSeed, le.AsSpan(0, 4));
+            return CrcRegister.Crc32C(c, le.AsSpan(4, 4));
         }
 
         private void VerifyInodeChecksum(ExtInode inode)
         {
             byte[] raw = inode.Raw;
             var zero = new byte[2];
-            uint c = Crc32.Castagnoli.Append(InodeSeed(inode), raw.AsSpan(0, 0x7C));
-            c = Crc32.Castagnoli.Append(c, zero);
-            c = Crc32.Castagnoli.Append(c, raw.AsSpan(0x7E, 128 - 0x7E));
+            uint c = CrcRegister.Crc32C(InodeSeed(inode), raw.AsSpan(0, 0x7C));
+            c = CrcRegister.Crc32C(c, zero);
+            c = CrcRegister.Crc32C(c, raw.AsSpan(0x7E, 128 - 0x7E));
             uint stored = BinaryPrimitives.ReadUInt16LittleEndian(raw.AsSpan(0x7C));
             bool hasHi = raw.Length > 128 && inode.ExtraSize >= 4;
             if (raw.Length > 128)
             {
-                c = Crc32.Castagnoli.Append(c, raw.AsSpan(128, 2));
+                c = CrcRegister.Crc32C(c, raw.AsSpan(128, 2));
                 int offset = 0x82;
                 if (hasHi)
                 {
-                    c = Crc32.Castagnoli.Append(c, zero);
+                    c = CrcRegister.Crc32C(c, zero);
                     offset += 2;
                     stored |= (uint)BinaryPrimitives.ReadUInt16LittleEndian(raw.AsSpan(0x82)) << 16;
                 }
-                c = Crc32.Castagnoli.Append(c, raw.AsSpan(offset));
+                c = CrcRegister.Crc32C(c, raw.AsSpan(offset));
             }
             if (!hasHi)
             {
@@ -262,7 +262,7 @@ namespace AzureLinuxImage.FileSystems.Ext
             {
                 throw Bad("extent block", $"inode {owner.Number}: eh_max {max} leaves no room for the checksum in block {block}.");
             }
-            uint c = Crc32.Castagnoli.Append(InodeSeed(owner), data.AsSpan(0, tail));
+            uint c = CrcRegister.Crc32C(InodeSeed(owner), data.AsSpan(0, tail));
             uint stored = BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(tail));
             if (c != stored)
             {
@@ -397,7 +397,7 @@ namespace AzureLinuxImage.FileSystems.Ext
                     }
                     if (csum && ExtDirectoryBlock.HasTail(span))
                     {
-                        uint c = Crc32.Castagnoli.Append(InodeSeed(dir), span.Slice(0, BlockSize - ExtDirectoryBlock.TailSize));
+                        uint c = CrcRegister.Crc32C(InodeSeed(dir), span.Slice(0, BlockSize - ExtDirectoryBlock.TailSize));
                         uint stored = BinaryPrimitives.ReadUInt32LittleEndian(span.Slice(BlockSize - 4));
                         if (c != stored)
                         {
@@ -428,9 +428,9 @@ namespace AzureLinuxImage.FileSystems.Ext
             {
                 throw Bad("htree node", $"directory inode {dir.Number}, block {blockNumber}: count {count} and limit {limit} do not fit the block.");
             }
-            uint c = Crc32.Castagnoli.Append(InodeSeed(dir), block.Slice(0, countOffset + (count * 8)));
-            c = Crc32.Castagnoli.Append(c, block.Slice(tail, 4));
-            c = Crc32.Castagnoli.Append(c, new byte[4]);
+            uint c = CrcRegister.Crc32C(InodeSeed(dir), block.Slice(0, countOffset + (count * 8)));
+            c = CrcRegister.Crc32C(c, block.Slice(tail, 4));
+            c = CrcRegister.Crc32C(c, new byte[4]);
             uint stored = BinaryPrimitives.ReadUInt32LittleEndian(block.Slice(tail + 4));
             if (c != stored)
             {

@@ -189,12 +189,12 @@ namespace AzureLinuxImage.FileSystems.Ext
                     throw Bad(where, "s_checksum_type", $"{checksumType} is not 1 (crc32c).");
                 }
                 uint stored = U32(b, 0x3FC);
-                uint computed = Crc32.Castagnoli.Append(0xFFFFFFFFu, b.Slice(0, 0x3FC));
+                uint computed = CrcRegister.Crc32C(0xFFFFFFFFu, b.Slice(0, 0x3FC));
                 if (stored != computed)
                 {
                     throw Bad(where, "superblock checksum", $"crc32c is 0x{computed:X8}, the superblock says 0x{stored:X8}.");
                 }
-                s.ChecksumSeed = s.HasIncompat(IncompatCsumSeed) ? U32(b, 0x270) : Crc32.Castagnoli.Append(0xFFFFFFFFu, s.UuidBytes);
+                s.ChecksumSeed = s.HasIncompat(IncompatCsumSeed) ? U32(b, 0x270) : CrcRegister.Crc32C(0xFFFFFFFFu, s.UuidBytes);
             }
             return s;
         }

@@ -16,9 +16,9 @@ namespace AzureLinuxImage.FileSystems.Xfs
         public static uint Compute(byte[] buffer, int offset, int length, int crcOffset)
         {
             ReadOnlySpan<byte> span = new ReadOnlySpan<byte>(buffer, offset, length);
-            uint state = Crc32.Castagnoli.Append(0xFFFFFFFFu, span.Slice(0, crcOffset));
-            state = Crc32.Castagnoli.Append(state, Zeros);
-            state = Crc32.Castagnoli.Append(state, span.Slice(crcOffset + 4));
+            uint state = CrcRegister.Crc32C(0xFFFFFFFFu, span.Slice(0, crcOffset));
+            state = CrcRegister.Crc32C(state, Zeros);
+            state = CrcRegister.Crc32C(state, span.Slice(crcOffset + 4));
             return ~state;
         }
 

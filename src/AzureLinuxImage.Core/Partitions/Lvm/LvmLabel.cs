@@ -44,7 +44,7 @@ namespace AzureLinuxImage.Partitions.Lvm
 
         public IReadOnlyList<(long Offset, long Size)> MetadataAreas { get; }
 
-        public static uint Crc(ReadOnlySpan<byte> data) => Crc32.Ieee.Append(InitialCrc, data);
+        public static uint Crc(ReadOnlySpan<byte> data) => CrcRegister.Crc32(InitialCrc, data);
 
         /// <summary>The sector (0-3) holding "LABELONE" with type "LVM2 001", or -1.</summary>
         public static int FindLabelSector(ReadOnlySpan<byte> head)
