@@ -24,8 +24,9 @@ namespace AzureLinuxImage.Hosting
         private const string IsolationAssembly = "AzureLinuxImage.Isolation";
 
         /// <summary>
-        /// Called by the module's initializer when Import-Module loads it. A second call (a re-import)
-        /// only adds a handler that is never reached: the first one has already answered.
+        /// Called by the module's initializer when Import-Module loads it. A second call (Import-Module -Force)
+        /// reuses the load context made for the same folder on PowerShell 7; on 5.1 it only adds a handler
+        /// that is never reached, the first one having answered.
         /// </summary>
         public static void Install(string moduleDirectory)
         {
