@@ -106,7 +106,8 @@ namespace AzureLinuxImage.PowerShellTests
     /// <summary>Runs the suites once each, all started on the first request so they overlap (two pwsh at a time).</summary>
     public sealed class PesterRuns : IDisposable
     {
-        private static readonly TimeSpan SuiteTimeout = TimeSpan.FromMinutes(30);
+        // A hung suite fails all its cases after this, instead of holding the test run.
+        private static readonly TimeSpan SuiteTimeout = TimeSpan.FromMinutes(15);
         private readonly ConcurrentDictionary<string, Lazy<Task<SuiteRun>>> runs = new(StringComparer.Ordinal);
         private readonly SemaphoreSlim slots = new(Math.Max(2, Environment.ProcessorCount));
         private readonly string workRoot = Directory.CreateTempSubdirectory("azli-pester-").FullName;
