@@ -13,6 +13,9 @@ namespace AzureLinuxImage.Isolation
     internal sealed class DependencyLoadContext : AssemblyLoadContext
     {
         private readonly string dependencyDirectory;
+
+        /// <summary>The Dependencies folder this context loads from (full path).</summary>
+        public string DependencyDirectory => dependencyDirectory;
         private readonly string runtimeDirectory;
 
         public DependencyLoadContext(string dependencyDirectory)

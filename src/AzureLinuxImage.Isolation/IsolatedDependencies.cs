@@ -17,7 +17,7 @@ namespace AzureLinuxImage.Isolation
     {
         /// <summary>
         /// Hooks the default context's resolution of <paramref name="assemblyNames"/> to a load context
-        /// over <paramref name="dependencyDirectory"/>. Call once per process and folder.
+        /// over <paramref name="dependencyDirectory"/>; later calls for the same folder reuse that context.
         /// </summary>
         /// <param name="dependencyDirectory">The module's Dependencies folder.</param>
         /// <param name="assemblyNames">The assemblies of that folder the module's own code references.</param>
@@ -27,7 +27,24 @@ namespace AzureLinuxImage.Isolation
             {
                 throw new DirectoryNotFoundException($"The module's dependency folder {dependencyDirectory} is missing: reinstall the module.");
             }
-            var context = new DependencyLoadContext(dependencyDirectory);
+            string directory = Path.GetFullPath(dependencyDirectory);
+            lock (typeof(IsolatedDependencies))
+            {
+                // Import-Module -Force runs the module initializer again: the context made the first time for this
+                // folder (with its Resolving handler) still answers, so a second would only load the SDK twice.
+                foreach (AssemblyLoadContext existing in AssemblyLoadContext.All)
+                {
+                    if (existing is DependencyLoadContext ours && ours.DependencyDirectory == directory)
+                    {
+                        return;
+                    }
+                }
+                Hook(new DependencyLoadContext(directory), assemblyNames);
+            }
+        }
+
+        private static void Hook(DependencyLoadContext context, string[] assemblyNames)
+        {
             AssemblyLoadContext.Default.Resolving += (defaultContext, name) =>
                 Array.Exists(assemblyNames, n => string.Equals(name.Name, n, StringComparison.OrdinalIgnoreCase)) ? context.LoadFromAssemblyName(name) : null;
         }

@@ -10,12 +10,12 @@ BeforeAll {
         foreach ($d in 'etc', 'bin', 'boot/grub', 'usr/sbin') { New-Item -ItemType Directory -Force (Join-Path $Path $d) | Out-Null }
         $elf = [byte[]]::new(64); $elf[0] = 0x7F; $elf[1] = 0x45; $elf[2] = 0x4C; $elf[3] = 0x46; $elf[4] = 2; $elf[5] = 1; $elf[18] = 62
         [System.IO.File]::WriteAllBytes((Join-Path $Path 'bin/sh'), $elf)
-        Set-Content -NoNewline (Join-Path $Path 'etc/os-release') "ID=debian`nVERSION_ID=`"12`"`n"
-        Set-Content -NoNewline (Join-Path $Path 'etc/fstab') "UUID=0b0c3b1e-6f4e-4b8a-9d55-3c8f3f1f2a10 / ext4 defaults 0 1`n"
+        Set-Content -LiteralPath (Join-Path $Path 'etc/os-release') -Value "ID=debian`nVERSION_ID=`"12`"`n" -NoNewline
+        Set-Content -LiteralPath (Join-Path $Path 'etc/fstab') -Value "UUID=0b0c3b1e-6f4e-4b8a-9d55-3c8f3f1f2a10 / ext4 defaults 0 1`n" -NoNewline
         $console = if ($Ready) { 'console=ttyS0,115200n8 earlyprintk=ttyS0,115200 rootdelay=300' } else { 'quiet' }
-        Set-Content -NoNewline (Join-Path $Path 'boot/grub/grub.cfg') "menuentry 'Linux' {`n`tlinux /boot/vmlinuz-6.1.0-1-amd64 root=UUID=x ro $console`n}`n"
+        Set-Content -LiteralPath (Join-Path $Path 'boot/grub/grub.cfg') -Value "menuentry 'Linux' {`n`tlinux /boot/vmlinuz-6.1.0-1-amd64 root=UUID=x ro $console`n}`n" -NoNewline
         $sudoers = if ($Ready) { "root ALL=(ALL:ALL) ALL`n" } else { "Defaults targetpw`nroot ALL=(ALL:ALL) ALL`n" }
-        Set-Content -NoNewline (Join-Path $Path 'etc/sudoers') $sudoers
+        Set-Content -LiteralPath (Join-Path $Path 'etc/sudoers') -Value $sudoers -NoNewline
     }
 }
 

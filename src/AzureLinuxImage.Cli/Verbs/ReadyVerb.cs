@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Runtime.InteropServices;
 using AzureLinuxImage.Operations;
 using AzureLinuxImage.Provisioning;
 
@@ -33,11 +32,6 @@ namespace AzureLinuxImage.Cli.Verbs
             command.SetAction(parse => CliErrors.Run(() =>
             {
                 bool isNotReady = parse.GetValue(notReady);
-                if (!isNotReady && (parse.GetValue(subStatus) != null || parse.GetValue(description) != null))
-                {
-                    throw new Errors.AzureLinuxImageException("InvalidHealthReport", Errors.ErrorKind.InvalidArgument,
-                        "--sub-status and --description go with --not-ready.");
-                }
                 string rootPath = parse.GetValue(root)!;
                 using var context = new CliContext(parse.GetValue(dryRun), parse.GetValue(verbose));
                 WireServerReadyResult result = SendWireServerReady.Run(new WireServerReadyOptions
@@ -46,10 +40,9 @@ namespace AzureLinuxImage.Cli.Verbs
                     AgentName = parse.GetValue(agent)!,
                     Policy = WireText.WirePolicy(parse.GetValue(timeout)),
                     State = isNotReady ? HealthState.NotReady : HealthState.Ready,
-                    SubStatus = isNotReady ? parse.GetValue(subStatus) ?? ProvisioningSubStatus.ProvisioningFailed : (ProvisioningSubStatus?)null,
-                    Description = isNotReady ? parse.GetValue(description) : null,
+                    SubStatus = parse.GetValue(subStatus),
+                    Description = parse.GetValue(description),
                     SetHostname = parse.GetValue(hostname),
-                    ApplyHostname = parse.GetValue(hostname) && rootPath == "/" && RuntimeInformation.IsOSPlatform(OSPlatform.Linux),
                     CheckPreprovisioning = !parse.GetValue(skipPps),
                     ImdsEndpoint = parse.GetValue(imds),
                     Root = rootPath,

@@ -48,14 +48,8 @@ namespace AzureLinuxImage.Cli.Verbs
                 {
                     ImagePath = imagePath,
                     RootPath = rootPath,
-                    Generation = gen == "auto" ? (int?)null : int.Parse(gen, System.Globalization.CultureInfo.InvariantCulture),
-                    ProvisioningAgent = parse.GetValue(agent) switch
-                    {
-                        "waagent" => ProvisioningAgentChoice.Waagent,
-                        "cloud-init" => ProvisioningAgentChoice.CloudInit,
-                        "none" => ProvisioningAgentChoice.None,
-                        _ => ProvisioningAgentChoice.Auto,
-                    },
+                    Generation = TestLinuxImageReadiness.ParseGeneration(gen),
+                    ProvisioningAgent = TestLinuxImageReadiness.ParseProvisioningAgent(parse.GetValue(agent)),
                     Rules = parse.GetValue(rule)?.ToList() ?? new List<string>(),
                     ExcludeRules = parse.GetValue(exclude)?.ToList() ?? new List<string>(),
                 };

@@ -63,5 +63,8 @@ namespace AzureLinuxImage.FileSystems
             FileSystemKind.LinuxRaidMember => "linux_raid_member",
             _ => "unknown",
         };
+
+        /// <summary>One line that names the object (what PowerShell prints for it inside another object's view).</summary>
+        public override string ToString() => TypeName + (Label == null ? string.Empty : " '" + Label + "'") + (Uuid == null ? string.Empty : " UUID=" + Uuid);
     }
 }

@@ -65,6 +65,9 @@ namespace AzureLinuxImage.FileSystems
 
         /// <summary>Target of a symbolic link, as stored.</summary>
         public string? LinkTarget { get; }
+
+        /// <summary>One line that names the object (what PowerShell prints for it inside another object's view).</summary>
+        public override string ToString() => Path;
     }
 
     /// <summary>

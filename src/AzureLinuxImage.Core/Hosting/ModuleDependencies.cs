@@ -31,8 +31,9 @@ namespace AzureLinuxImage.Hosting
         public static IReadOnlyList<string> CoreLibraries => new[] { "System.IO.Hashing", "ZstdSharp", "K4os.Compression.LZ4" };
 
         /// <summary>
-        /// Called by the module's initializer when Import-Module loads it. A second call (a re-import)
-        /// only adds a handler that is never reached: the first one has already answered.
+        /// Called by the module's initializer when Import-Module loads it. A second call (Import-Module -Force)
+        /// reuses the load context made for the same folder on PowerShell 7; on 5.1 it only adds a handler
+        /// that is never reached, the first one having answered.
         /// </summary>
         public static void Install(string moduleDirectory)
         {

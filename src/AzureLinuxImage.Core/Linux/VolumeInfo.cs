@@ -31,6 +31,9 @@ namespace AzureLinuxImage.Linux
 
         /// <summary>What the signature probe found.</summary>
         public DetectedFileSystem FileSystem { get; }
+
+        /// <summary>One line that names the object (what PowerShell prints for it inside another object's view).</summary>
+        public override string ToString() => Location + ": " + FileSystem;
     }
 
     /// <summary>A mount of the image's /etc/fstab and how it was resolved.</summary>
@@ -64,5 +67,8 @@ namespace AzureLinuxImage.Linux
 
         /// <summary>Why it is not, when it is not.</summary>
         public string? Problem { get; }
+
+        /// <summary>One line that names the object (what PowerShell prints for it inside another object's view).</summary>
+        public override string ToString() => MountPoint + " <- " + Source + " (" + Type + ")" + (Problem == null ? string.Empty : ": " + Problem);
     }
 }

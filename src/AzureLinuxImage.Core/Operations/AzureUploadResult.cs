@@ -58,5 +58,8 @@ namespace AzureLinuxImage.Operations
 
         /// <summary>Base64 MD5 of the whole blob, set as its Content-MD5 (only with -ComputeMd5).</summary>
         public string? Md5 { get; }
+
+        /// <summary>One line that names the object (what PowerShell prints for it inside another object's view).</summary>
+        public override string ToString() => System.FormattableString.Invariant($"{Source} -> {Destination} ({BytesSent} bytes sent)");
     }
 }

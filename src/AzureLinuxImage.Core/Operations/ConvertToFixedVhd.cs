@@ -3,6 +3,7 @@ using System.IO;
 using AzureLinuxImage.Disks;
 using AzureLinuxImage.Disks.Vhd;
 using AzureLinuxImage.Errors;
+using AzureLinuxImage.FileSystems;
 using AzureLinuxImage.Partitions;
 
 namespace AzureLinuxImage.Operations
@@ -41,6 +42,11 @@ namespace AzureLinuxImage.Operations
             }
             // A 4096-byte-sector source warns through its reader (source.Warnings): its partition table is
             // in 4 KiB LBAs, which a 512-byte-sector VHD will not match.
+            string? notADisk = NotADiskWarning(source);
+            if (notADisk != null)
+            {
+                context.Warning(notADisk);
+            }
 
             long size = skipAlignment ? AzureDiskRules.RoundUpToSector(source.VirtualSize) : AzureDiskRules.RoundUpToMiB(source.VirtualSize);
             context.Verbose($"Source: {source.Format} {source.Variant}, {source.VirtualSize} bytes. Output: fixed VHD of {size} bytes{(size != source.VirtualSize ? $" (rounded up from {source.VirtualSize})" : string.Empty)}.");
@@ -111,6 +117,30 @@ namespace AzureLinuxImage.Operations
                 }
             }
             return false;
+        }
+
+        /// <summary>
+        /// Any file reads as "raw", so a text file named .vhd would convert silently (issue 15): a raw source with
+        /// no partition table, no file system signature and a size that is no whole number of sectors is
+        /// most likely not a disk image at all. A warning, since a blank raw disk is legitimate.
+        /// </summary>
+        internal static string? NotADiskWarning(DiskImage source)
+        {
+            if (source.Format != DiskFormat.Raw || source.VirtualSize % 512 == 0)
+            {
+                return null;
+            }
+            if (PartitionTableProbe.Detect(source) != PartitionStyle.None)
+            {
+                return null;
+            }
+            var whole = new DiskSlice(source, 0, source.VirtualSize, source.Path);
+            if (FileSystemProbe.Probe(whole).Kind != FileSystemKind.Unknown)
+            {
+                return null;
+            }
+            return $"{source.Path} does not look like a disk image: it was read as raw (no known image format), holds no partition table " +
+                $"and no file system, and its size ({source.VirtualSize} bytes) is not a whole number of 512-byte sectors. Check that this is the file you meant.";
         }
 
         private static bool SamePath(string a, string b) => string.Equals(Path.GetFullPath(a), Path.GetFullPath(b),

@@ -66,5 +66,8 @@ namespace AzureLinuxImage.Operations
 
         /// <summary>Things to know that do not block the upload (e.g. an OS disk over 2 TiB needs Generation 2).</summary>
         public IReadOnlyList<string> Warnings { get; internal set; } = Array.Empty<string>();
+
+        /// <summary>One line that names the object (what PowerShell prints for it inside another object's view).</summary>
+        public override string ToString() => System.FormattableString.Invariant($"{Path} ({Format} {Variant}, {VirtualSize} bytes)");
     }
 }

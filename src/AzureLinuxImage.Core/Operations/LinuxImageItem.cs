@@ -87,5 +87,8 @@ namespace AzureLinuxImage.Operations
 
         /// <summary>The target of a symbolic link, as stored.</summary>
         public string? LinkTarget { get; }
+
+        /// <summary>One line that names the object (what PowerShell prints for it inside another object's view).</summary>
+        public override string ToString() => ItemPath;
     }
 }

@@ -19,21 +19,26 @@ namespace AzureLinuxImage.Operations
         /// Runs the operation; throws when the report could not be delivered or was refused. Context calls
         /// happen on the caller's thread; the HTTP work is awaited without a captured context.
         /// </summary>
-        public static WireServerReadyResult Run(WireServerReadyOptions options, IOperationContext context)
+        /// <summary>
+        /// The report the options ask for, checked before any I/O (the cmdlet and the CLI both call this): a
+        /// sub-status or description goes with NotReady only; NotReady defaults to ProvisioningFailed.
+        /// </summary>
+        public static (HealthState State, ProvisioningSubStatus? SubStatus, string? Description) ValidateReport(WireServerReadyOptions options)
         {
-            CancellationToken cancellationToken = context.Cancellation;
-            HealthState state = options.State;
-            ProvisioningSubStatus? subStatus = options.SubStatus;
             string? description = string.IsNullOrEmpty(options.Description) ? null : options.Description;
-            if (state == HealthState.Ready && (subStatus != null || description != null))
+            if (options.State == HealthState.Ready && (options.SubStatus != null || description != null))
             {
                 throw new AzureLinuxImageException("InvalidHealthReport", ErrorKind.InvalidArgument,
                     "A sub-status and a description go with a NotReady report only: add -NotReady (--not-ready).");
             }
-            if (state == HealthState.NotReady && subStatus == null)
-            {
-                subStatus = ProvisioningSubStatus.ProvisioningFailed;
-            }
+            ProvisioningSubStatus? subStatus = options.State == HealthState.NotReady ? options.SubStatus ?? ProvisioningSubStatus.ProvisioningFailed : (ProvisioningSubStatus?)null;
+            return (options.State, subStatus, description);
+        }
+
+        public static WireServerReadyResult Run(WireServerReadyOptions options, IOperationContext context)
+        {
+            CancellationToken cancellationToken = context.Cancellation;
+            (HealthState state, ProvisioningSubStatus? subStatus, string? description) = ValidateReport(options);
             string agentName = WireServerClient.ValidateAgentName(options.AgentName);
 
             ResolvedEndpoint endpoint = WireServerEndpoint.Resolve(options.Endpoint, options.Root);

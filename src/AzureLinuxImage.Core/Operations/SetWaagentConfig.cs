@@ -32,6 +32,9 @@ namespace AzureLinuxImage.Operations
 
         /// <summary>The configuration after the change, as the agent will see it.</summary>
         public WaagentConfigInfo Config { get; init; } = new WaagentConfigInfo();
+
+        /// <summary>One line that names the object (what PowerShell prints for it inside another object's view).</summary>
+        public override string ToString() => System.FormattableString.Invariant($"{Path}: {ChangedLineCount} line(s) {(Written ? "changed" : "to change")}");
     }
 
     /// <summary>What to change: an ordered list of Key=Value (a null value removes the key), plus R-AGENT-5 in one go.</summary>

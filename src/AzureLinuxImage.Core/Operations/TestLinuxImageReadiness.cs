@@ -28,6 +28,9 @@ namespace AzureLinuxImage.Operations
 
         /// <summary>Rule ids to skip (wildcards allowed).</summary>
         public IList<string> ExcludeRules { get; set; } = new List<string>();
+
+        /// <summary>One line that names the object (what PowerShell prints for it inside another object's view).</summary>
+        public override string ToString() => ImagePath ?? RootPath ?? string.Empty;
     }
 
     /// <summary>Opens a disk image as one Linux root view (partitions, LVM, fstab mounts) plus its disk facts; tests pass their own.</summary>
@@ -36,6 +39,38 @@ namespace AzureLinuxImage.Operations
     /// <summary>Test-LinuxImageReadiness / azlinux test: facts from the image, every selected rule, one finding per rule.</summary>
     internal static class TestLinuxImageReadiness
     {
+        /// <summary>"1", "2" or "auto" (any case; Auto is null), as -Generation and --generation take it.</summary>
+        public static int? ParseGeneration(string? text)
+        {
+            string value = (text ?? "auto").Trim();
+            if (string.Equals(value, "auto", StringComparison.OrdinalIgnoreCase))
+            {
+                return null;
+            }
+            return value switch
+            {
+                "1" => 1,
+                "2" => 2,
+                _ => throw new AzureLinuxImageException("InvalidGeneration", ErrorKind.InvalidArgument, $"Generation '{value}' does not exist: use 1, 2 or Auto."),
+            };
+        }
+
+        /// <summary>Agent names as users write them: auto, waagent, cloud-init (or cloudinit), none; any case.</summary>
+        public static ProvisioningAgentChoice ParseProvisioningAgent(string? text)
+        {
+            string value = (text ?? "auto").Trim().ToLowerInvariant();
+            return value switch
+            {
+                "auto" => ProvisioningAgentChoice.Auto,
+                "waagent" => ProvisioningAgentChoice.Waagent,
+                "cloud-init" or "cloudinit" => ProvisioningAgentChoice.CloudInit,
+                "none" => ProvisioningAgentChoice.None,
+                _ => throw new AzureLinuxImageException("InvalidProvisioningAgent", ErrorKind.InvalidArgument, $"Provisioning agent '{text}' is not known: use auto, waagent, cloud-init or none."),
+            };
+        }
+
+        private static string Describe(IList<string> patterns) => patterns.Count == 0 ? "all" : string.Join(", ", patterns);
+
         public static IReadOnlyList<ReadinessFinding> Run(LinuxImageReadinessOptions options, IOperationContext context,
             LinuxImageOpener? imageOpener = null)
         {
@@ -54,6 +89,12 @@ namespace AzureLinuxImage.Operations
                     $"No rule is named {string.Join(", ", unknownRules)}. Rules: {string.Join(", ", ReadinessRules.All.Select(r => r.Id))}.");
             }
             IReadOnlyList<ReadinessRule> rules = ReadinessRules.Select(options.Rules, options.ExcludeRules);
+            if (rules.Count == 0)
+            {
+                // An empty selection would report nothing and so "pass": a usage error, not a result.
+                throw new AzureLinuxImageException("NoRuleSelected", ErrorKind.InvalidArgument,
+                    $"The rule selection (include: {Describe(options.Rules)}; exclude: {Describe(options.ExcludeRules)}) leaves no rule to check.");
+            }
             string path;
             InspectedImage view;
             if (options.RootPath != null)

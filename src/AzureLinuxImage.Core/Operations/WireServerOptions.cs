@@ -17,6 +17,9 @@ namespace AzureLinuxImage.Operations
         public RetryPolicy? Policy { get; init; }
         /// <summary>The folder lease files (and etc/hostname, the KVP pool) are found under: "/" on a VM.</summary>
         public string Root { get; init; } = "/";
+
+        /// <summary>One line that names the object (what PowerShell prints for it inside another object's view).</summary>
+        public override string ToString() => (Endpoint ?? "the wire server") + " as " + AgentName;
     }
 
     /// <summary>Options of Send-WireServerReady.</summary>
@@ -30,8 +33,11 @@ namespace AzureLinuxImage.Operations
         public string? Description { get; init; }
         /// <summary>Set the hostname from IMDS compute/osProfile/computerName (else compute/name).</summary>
         public bool SetHostname { get; init; }
-        /// <summary>With <see cref="SetHostname"/>: also apply it to the running system (hostnamectl or hostname, Linux only).</summary>
-        public bool ApplyHostname { get; init; }
+        /// <summary>
+        /// With <see cref="SetHostname"/>: also apply it to the running system (hostnamectl or hostname). The running
+        /// system's name is only changed inside the VM itself: on Linux, with the real root (/) as <see cref="WireServerOptions.Root"/>.
+        /// </summary>
+        public bool ApplyHostname => SetHostname && Root == "/" && System.Runtime.InteropServices.RuntimeInformation.IsOSPlatform(System.Runtime.InteropServices.OSPlatform.Linux);
         /// <summary>Ask IMDS whether the VM is pre-provisioned before claiming it is Ready (default true).</summary>
         public bool CheckPreprovisioning { get; init; } = true;
         /// <summary>The IMDS endpoint; null: 169.254.169.254.</summary>
@@ -53,5 +59,8 @@ namespace AzureLinuxImage.Operations
         public string? Endpoint { get; init; }
         /// <summary>Retry policy; null: <see cref="RetryPolicy.ImdsDefault"/>.</summary>
         public RetryPolicy? Policy { get; init; }
+
+        /// <summary>One line that names the object (what PowerShell prints for it inside another object's view).</summary>
+        public override string ToString() => (Endpoint ?? "IMDS") + " " + (Path ?? "/") + " (" + ApiVersion + ")";
     }
 }

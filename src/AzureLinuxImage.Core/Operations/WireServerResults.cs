@@ -29,6 +29,9 @@ namespace AzureLinuxImage.Operations
         public int Attempts { get; init; }
         /// <summary>Time taken, pauses between retries included.</summary>
         public TimeSpan Elapsed { get; init; }
+
+        /// <summary>One line that names the object (what PowerShell prints for it inside another object's view).</summary>
+        public override string ToString() => System.FormattableString.Invariant($"Incarnation {Incarnation} of {ContainerId} at {Endpoint}");
     }
 
     /// <summary>What Send-WireServerReady sent and what the fabric answered.</summary>
@@ -72,6 +75,9 @@ namespace AzureLinuxImage.Operations
         public bool KvpRecordWritten { get; init; }
         /// <summary>Things that did not stop the report but deserve attention.</summary>
         public IReadOnlyList<string> Warnings { get; init; } = Array.Empty<string>();
+
+        /// <summary>One line that names the object (what PowerShell prints for it inside another object's view).</summary>
+        public override string ToString() => System.FormattableString.Invariant($"{State} to {Endpoint}: {(Accepted ? "accepted" : Sent ? "not accepted" : "not sent")}");
     }
 
     /// <summary>An Instance Metadata Service answer as Get-AzureInstanceMetadata returns it.</summary>
@@ -95,5 +101,8 @@ namespace AzureLinuxImage.Operations
         public int Attempts { get; init; }
         /// <summary>Time taken.</summary>
         public TimeSpan Elapsed { get; init; }
+
+        /// <summary>One line that names the object (what PowerShell prints for it inside another object's view).</summary>
+        public override string ToString() => Value;
     }
 }

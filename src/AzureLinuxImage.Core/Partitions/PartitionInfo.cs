@@ -85,5 +85,8 @@ namespace AzureLinuxImage.Partitions
 
         /// <summary>The PARTUUID fstab and the kernel command line use for this partition.</summary>
         public string? PartUuid => UniqueId.HasValue ? UniqueId.Value.ToString("D") : MbrPartUuid;
+
+        /// <summary>One line that names the object (what PowerShell prints for it inside another object's view).</summary>
+        public override string ToString() => System.FormattableString.Invariant($"{Number}: {Name ?? TypeName}, {Length} bytes at {Offset}");
     }
 }

@@ -18,10 +18,25 @@ namespace AzureLinuxImage.Commands
         private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(250);
         private readonly CancellationTokenSource stop = new CancellationTokenSource();
         private readonly Dictionary<string, ProgressRecord> progress = new Dictionary<string, ProgressRecord>();
+        private readonly HashSet<string> finished = new HashSet<string>();
         private DateTime lastProgress = DateTime.MinValue;
 
-        /// <summary>Progress activity ids: one per cmdlet type, so nested progress bars do not collide.</summary>
-        private int ActivityId => Math.Abs(GetType().Name.GetHashCode() % 100000) + 1;
+        /// <summary>
+        /// Progress activity ids: one per cmdlet type, so nested progress bars do not collide, and the same in
+        /// every process (string.GetHashCode is randomized per process on .NET Core): FNV-1a of the name.
+        /// </summary>
+        private int ActivityId
+        {
+            get
+            {
+                uint hash = 2166136261;
+                foreach (char c in GetType().Name)
+                {
+                    hash = unchecked((hash ^ c) * 16777619);
+                }
+                return (int)(hash % 100000) + 1;
+            }
+        }
 
         CancellationToken IOperationContext.Cancellation => stop.Token;
 
@@ -30,24 +45,38 @@ namespace AzureLinuxImage.Commands
         void IOperationContext.Progress(string activity, string status, long done, long total)
         {
             bool complete = done >= total;
+            if (complete && !progress.ContainsKey(activity) && finished.Contains(activity))
+            {
+                // Already closed: operations report their end more than once (the writer's last chunk, then
+                // the operation itself); PowerShell wants one Completed record per bar.
+                return;
+            }
             DateTime now = DateTime.UtcNow;
             if (!complete && now - lastProgress < ProgressInterval)
             {
                 return;
             }
+            // A Processing record actually written opens a new bar for the activity (the next pipeline item).
+            finished.Remove(activity);
             lastProgress = now;
             if (!progress.TryGetValue(activity, out ProgressRecord? record))
             {
                 record = new ProgressRecord(ActivityId + progress.Count, activity, status);
                 progress[activity] = record;
             }
-            record.StatusDescription = status;
-            record.PercentComplete = total <= 0 ? 100 : (int)Math.Min(100, done * 100 / total);
-            record.RecordType = complete ? ProgressRecordType.Completed : ProgressRecordType.Processing;
+            // A new record each time: the host may keep the ones it was given (Streams.Progress does), and
+            // changing a record already written would rewrite that history.
+            record = new ProgressRecord(record.ActivityId, activity, status)
+            {
+                PercentComplete = total <= 0 ? 100 : (int)Math.Min(100, done * 100 / total),
+                RecordType = complete ? ProgressRecordType.Completed : ProgressRecordType.Processing,
+            };
+            progress[activity] = record;
             WriteProgress(record);
             if (complete)
             {
                 progress.Remove(activity);
+                finished.Add(activity);
             }
         }
 
@@ -66,10 +95,13 @@ namespace AzureLinuxImage.Commands
 
         private void CompleteProgress()
         {
-            foreach (ProgressRecord record in progress.Values)
+            foreach (ProgressRecord open in progress.Values)
             {
-                record.RecordType = ProgressRecordType.Completed;
-                WriteProgress(record);
+                WriteProgress(new ProgressRecord(open.ActivityId, open.Activity, open.StatusDescription)
+                {
+                    PercentComplete = open.PercentComplete,
+                    RecordType = ProgressRecordType.Completed,
+                });
             }
             progress.Clear();
         }

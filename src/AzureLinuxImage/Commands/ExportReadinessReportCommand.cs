@@ -43,7 +43,9 @@ namespace AzureLinuxImage.Commands
                 FileInfo? file = ExportReadinessReport.Run(findings, Format, output, Force, Context);
                 if (file != null)
                 {
-                    WriteObject(file);
+                    // The provider's item, as Get-Item gives it: a bare FileInfo has no PSParentPath and its
+                    // default view prints a blank row (issue 15).
+                    WriteObject(InvokeProvider.Item.Get(new[] { file.FullName }, true, true), enumerateCollection: true);
                 }
             });
             base.EndProcessing();

@@ -19,6 +19,7 @@ namespace AzureLinuxImage.Commands
         /// <summary>Absolute path of the file inside the image; links are followed inside the image.</summary>
         [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
         [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(ImageItemPathCompleter))]
         public string ItemPath { get; set; } = null!;
 
         /// <summary>Writes the content as one byte array instead of lines of text.</summary>

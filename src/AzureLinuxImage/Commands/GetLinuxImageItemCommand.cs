@@ -19,6 +19,7 @@ namespace AzureLinuxImage.Commands
         /// <summary>Absolute path inside the image; a directory is listed, anything else is shown itself. Default: /.</summary>
         [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]
         [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(ImageItemPathCompleter))]
         public string ItemPath { get; set; } = "/";
 
         /// <summary>Lists subdirectories too (symbolic links to directories are not followed).</summary>

@@ -14,13 +14,13 @@ namespace AzureLinuxImage.Commands
         private const string RootPathSet = "RootPath";
         private const string ImagePathSet = "ImagePath";
 
-        /// <summary>waagent.conf files; wildcards allowed.</summary>
+        /// <summary>waagent.conf files, or disk images (a file that is not configuration text is read as an image); wildcards allowed.</summary>
         [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [SupportsWildcards]
         [ValidateNotNullOrEmpty]
         public string[] Path { get; set; } = null!;
 
-        /// <summary>waagent.conf files, taken literally; Get-Item output binds here through PSPath.</summary>
+        /// <summary>waagent.conf files or disk images, taken literally; Get-Item output binds here through PSPath.</summary>
         [Parameter(Mandatory = true, ParameterSetName = LiteralPathSet, ValueFromPipelineByPropertyName = true)]
         [Alias("PSPath", "LP")]
         [ValidateNotNullOrEmpty]
@@ -53,7 +53,9 @@ namespace AzureLinuxImage.Commands
                     bool literal = ParameterSetName == LiteralPathSet;
                     foreach (string file in ResolveInputPaths(literal ? LiteralPath : Path, literal))
                     {
-                        ForEachItem(file, () => WriteObject(GetWaagentConfig.FromFile(file)));
+                        // Images piped in (Get-Item disk.vhd, Get-DiskImageInfo output) bind here by Path/PSPath:
+                        // by content, as azlinux waagent get does, a file that is no configuration text is an image.
+                        ForEachItem(file, () => WriteObject(GetWaagentConfig.IsConfigText(file) ? GetWaagentConfig.FromFile(file) : GetWaagentConfig.FromImage(file)));
                     }
                     break;
             }

@@ -1,6 +1,6 @@
 using System;
 using System.Management.Automation;
-using System.Runtime.InteropServices;
+using AzureLinuxImage.Errors;
 using AzureLinuxImage.Operations;
 using AzureLinuxImage.Provisioning;
 
@@ -49,32 +49,42 @@ namespace AzureLinuxImage.Commands
         /// <inheritdoc />
         protected override void ProcessRecord()
         {
-            bool details = MyInvocation.BoundParameters.ContainsKey(nameof(SubStatus)) || Description != null;
-            if (details && !NotReady)
-            {
-                ThrowTerminatingError(new ErrorRecord(new ArgumentException("-SubStatus and -Description go with -NotReady."),
-                    "InvalidHealthReport", ErrorCategory.InvalidArgument, null));
-            }
             string root = ResolveOutputPath(Root);
-            // The running system's name is only changed inside the VM itself: on Linux, at the real root.
-            bool applyHostname = Hostname && root == "/" && RuntimeInformation.IsOSPlatform(OSPlatform.Linux);
             var options = new WireServerReadyOptions
             {
                 Endpoint = Endpoint,
                 AgentName = AgentName,
                 Policy = Policy,
                 State = NotReady ? HealthState.NotReady : HealthState.Ready,
-                SubStatus = NotReady ? SubStatus : (ProvisioningSubStatus?)null,
-                Description = NotReady ? Description : null,
+                // Only what the user gave: Core decides the defaults and refuses details without -NotReady.
+                SubStatus = MyInvocation.BoundParameters.ContainsKey(nameof(SubStatus)) ? SubStatus : (ProvisioningSubStatus?)null,
+                Description = Description,
                 SetHostname = Hostname,
-                ApplyHostname = applyHostname,
                 CheckPreprovisioning = !SkipPreprovisioningCheck,
                 ImdsEndpoint = ImdsEndpoint,
                 Root = root,
             };
+            HealthState state;
+            ProvisioningSubStatus? subStatus;
+            try
+            {
+                (state, subStatus, _) = SendWireServerReady.ValidateReport(options);
+            }
+            catch (AzureLinuxImageException e)
+            {
+                ThrowTerminatingError(ToErrorRecord(e, null));
+                return;
+            }
+            // -WhatIf asks before anything goes out: no IMDS, goal state or report request, no output (issue 15).
+            string action = (state == HealthState.Ready ? "Report Ready" : $"Report NotReady/{subStatus}") +
+                (Hostname ? " after setting the hostname from IMDS" : string.Empty);
+            if (!ShouldProcess(Target, action))
+            {
+                return;
+            }
             ForEachItem(Target, () =>
             {
-                WireServerReadyResult result = SendWireServerReady.Run(options, Context);
+                WireServerReadyResult result = SendWireServerReady.Run(options, new ConfirmedContext(Context));
                 if (result.HostnameNote != null)
                 {
                     // The name Azure DNS knows stays the old one until the lease is renewed: worth a warning.
@@ -82,6 +92,24 @@ namespace AzureLinuxImage.Commands
                 }
                 WriteObject(result);
             });
+        }
+
+        /// <summary>The user confirmed the whole report above: the operation's own steps need not ask again.</summary>
+        private sealed class ConfirmedContext : IOperationContext
+        {
+            private readonly IOperationContext inner;
+
+            public ConfirmedContext(IOperationContext inner) => this.inner = inner;
+
+            public System.Threading.CancellationToken Cancellation => inner.Cancellation;
+
+            public bool ShouldProcess(string target, string action) => true;
+
+            public void Progress(string activity, string status, long done, long total) => inner.Progress(activity, status, done, total);
+
+            public void Verbose(string message) => inner.Verbose(message);
+
+            public void Warning(string message) => inner.Warning(message);
         }
     }
 }

@@ -32,12 +32,14 @@ namespace AzureLinuxImage.Commands
         [Parameter]
         [SupportsWildcards]
         [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(ReadinessRuleCompleter))]
         public string[]? Rule { get; set; }
 
         /// <summary>Skip these rules (ids, wildcards allowed).</summary>
         [Parameter]
         [SupportsWildcards]
         [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(ReadinessRuleCompleter))]
         public string[]? ExcludeRule { get; set; }
 
         /// <summary>Return $true when no rule fails, $false otherwise, instead of the findings.</summary>
@@ -58,7 +60,7 @@ namespace AzureLinuxImage.Commands
                     {
                         ImagePath = isRoot ? null : target,
                         RootPath = isRoot ? target : null,
-                        Generation = string.Equals(Generation, "Auto", StringComparison.OrdinalIgnoreCase) ? (int?)null : int.Parse(Generation, System.Globalization.CultureInfo.InvariantCulture),
+                        Generation = TestLinuxImageReadiness.ParseGeneration(Generation),
                         ProvisioningAgent = ProvisioningAgent,
                         Rules = Rule?.ToList() ?? new List<string>(),
                         ExcludeRules = ExcludeRule?.ToList() ?? new List<string>(),

@@ -52,6 +52,18 @@ namespace AzureLinuxImage.Tests.Readiness
         }
 
         [Fact]
+        public void AnEmptyRuleSelectionIsAUsageErrorExitingTwo()
+        {
+            // Issue 15: --exclude-rule '*' threw an unhandled exception and exited 1 ("a rule failed").
+            ToolResult r = AzLinux.Run("test", "--root", roots.Stock.Path, "--exclude-rule", "*");
+            Assert.True(r.ExitCode == 2, r.StdErr + r.StdOut);
+            string error = r.StdErr.Trim();
+            Assert.DoesNotContain('\n', error);
+            Assert.StartsWith("azlinux: NoRuleSelected:", error, System.StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", r.StdErr + r.StdOut, System.StringComparison.Ordinal);
+        }
+
+        [Fact]
         public void WhatCannotBeInspectedExitsTwo()
         {
             using var temp = new TempDirectory();

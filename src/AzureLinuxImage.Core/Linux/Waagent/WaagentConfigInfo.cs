@@ -88,6 +88,9 @@ namespace AzureLinuxImage.Linux.Waagent
 
         /// <summary>What the option does.</summary>
         public string? Description { get; }
+
+        /// <summary>One line that names the object (what PowerShell prints for it inside another object's view).</summary>
+        public override string ToString() => Key + "=" + EffectiveValue + (IsSet ? string.Empty : " (default)");
     }
 
     /// <summary>
@@ -165,5 +168,8 @@ namespace AzureLinuxImage.Linux.Waagent
 
         /// <summary>Whether the last line ends with a newline.</summary>
         public bool EndsWithNewline { get; init; }
+
+        /// <summary>One line that names the object (what PowerShell prints for it inside another object's view).</summary>
+        public override string ToString() => ImagePath != null ? ImagePath + ":" + ConfigPath : Path ?? ConfigPath;
     }
 }

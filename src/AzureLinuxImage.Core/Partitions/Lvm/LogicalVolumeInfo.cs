@@ -37,5 +37,8 @@ namespace AzureLinuxImage.Partitions.Lvm
 
         /// <summary>The /dev/mapper name: VG-LV with dashes inside either name doubled.</summary>
         public string MapperPath => "/dev/mapper/" + VolumeGroup.Replace("-", "--") + "-" + Name.Replace("-", "--");
+
+        /// <summary>One line that names the object (what PowerShell prints for it inside another object's view).</summary>
+        public override string ToString() => System.FormattableString.Invariant($"{DevicePath} ({SegmentType}, {Size} bytes)");
     }
 }
