@@ -284,8 +284,7 @@ namespace AzureLinuxImage.Linux
             return new ReadOnlyFileSystemWriter(reader, notWritable ?? $"{kind} file systems are read but not written in this version.");
         }
 
-        private static IFileSystemWriter OpenExt(StagedBlockDevice device) =>
-            new ReadOnlyFileSystemWriter(new ExtFileSystem(device), "ext2/3/4 writes are not available in this build.");
+        private static IFileSystemWriter OpenExt(StagedBlockDevice device) => ExtFileSystem.OpenForWriting(device);
 
         private static void CheckDestination(string target, bool overwrite)
         {
