@@ -228,7 +228,8 @@ namespace AzureLinuxImage.Operations
             }
             int changed = WaagentConfigDiff.CountChangedLines(before, after);
             string diff = changed == 0 ? string.Empty : WaagentConfigDiff.Unified(before, after, config.TrimStart('/'));
-            WaagentConfigInfo info = GetWaagentConfig.Analyze(after, fs, config, null, null, imagePath);
+            // Path names the image too, so -PassThru's object pipes on into the image cmdlets (Test-LinuxImageReadiness -Path).
+            WaagentConfigInfo info = GetWaagentConfig.Analyze(after, fs, config, imagePath, null, imagePath);
             return new WaagentConfigPlan(config, null, original, before, after, diff, changed, info);
         }
 

@@ -41,11 +41,10 @@ namespace AzureLinuxImage.Commands
 
         /// <summary>
         /// A disk image (fixed VHD or raw) whose /etc/waagent.conf is changed offline; binds from the pipeline
-        /// by FullName (Get-Item) or ImagePath. An image given to -Path/-LiteralPath (ConvertTo-FixedVhd's output)
-        /// is recognised by content and changed the same way.
+        /// by an ImagePath property. A disk image piped in by Path or PSPath (Get-Item, ConvertTo-FixedVhd,
+        /// Get-DiskImageInfo) binds -Path/-LiteralPath, is recognised by content and changed the same way.
         /// </summary>
         [Parameter(Mandatory = true, ParameterSetName = ImagePathSet, ValueFromPipelineByPropertyName = true)]
-        [Alias("FullName")]
         [ValidateNotNullOrEmpty]
         public string ImagePath { get; set; } = null!;
 
