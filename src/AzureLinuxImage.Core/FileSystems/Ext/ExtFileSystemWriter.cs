@@ -318,7 +318,7 @@ namespace AzureLinuxImage.FileSystems.Ext
             }
             parent.SetModified(DateTimeOffset.UtcNow);
             inodes.Write(parent, WriteStage.Links);
-            v.Reader.ForgetDirectory(parent.Number);
+            v.Reader.NoteEntry(parent.Number, name, child.Number);
         }
 
         private void Replace(ExtInodeRecord r, Stream content, string path)
@@ -431,7 +431,7 @@ namespace AzureLinuxImage.FileSystems.Ext
             }
             parent.SetModified(DateTimeOffset.UtcNow);
             inodes.Write(parent, WriteStage.Links);
-            v.Reader.ForgetDirectory(parent.Number);
+            v.Reader.NoteEntry(parent.Number, name, null);
 
             ExtInodeRecord r = inodes.Read(node.Number);
             if (!directory && r.Links > 1)
