@@ -24,6 +24,9 @@
         'Send-WireServerReady'
         'Set-WaagentConfig'
         'Test-LinuxImageReadiness'
+        'Set-LinuxImageContent'
+        'Remove-LinuxImageItem'
+        'New-LinuxImageItem'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -30,6 +30,10 @@ namespace AzureLinuxImage.Cli
             ImdsVerb.Create(),
             TestVerb.Create(),
             UploadVerb.Create(),
+            ImageWriteVerbs.Write(),
+            ImageWriteVerbs.Remove(),
+            ImageWriteVerbs.MakeDirectory(),
+            ImageWriteVerbs.Link(),
         };
     }
 }
