@@ -29,6 +29,9 @@ namespace AzureLinuxImage.Cli
             ReadyVerb.Create(),
             ImdsVerb.Create(),
             TestVerb.Create(),
+            FixVerb.Create(),
+            GeneralizeVerb.Create(),
+            AgentlessVerb.Create(),
             UploadVerb.Create(),
         };
     }
