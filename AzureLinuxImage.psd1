@@ -24,6 +24,9 @@
         'Send-WireServerReady'
         'Set-WaagentConfig'
         'Test-LinuxImageReadiness'
+        'Repair-LinuxImage'
+        'Clear-LinuxImageState'
+        'Install-AgentlessProvisioning'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()
