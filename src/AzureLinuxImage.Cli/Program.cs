@@ -33,6 +33,10 @@ namespace AzureLinuxImage.Cli
             GeneralizeVerb.Create(),
             AgentlessVerb.Create(),
             UploadVerb.Create(),
+            ImageWriteVerbs.Write(),
+            ImageWriteVerbs.Remove(),
+            ImageWriteVerbs.MakeDirectory(),
+            ImageWriteVerbs.Link(),
         };
     }
 }

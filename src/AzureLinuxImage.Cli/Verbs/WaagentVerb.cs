@@ -66,7 +66,9 @@ namespace AzureLinuxImage.Cli.Verbs
 
         private static Command Set()
         {
-            var items = new Argument<string[]>("file-and-settings") { Description = "The waagent.conf file (unless --root is given), then KEY=VALUE pairs.", Arity = ArgumentArity.ZeroOrMore };
+            var items = new Argument<string[]>("file-and-settings") { Description = "The waagent.conf file or a disk image (fixed VHD or raw; told apart by content) unless --root is given, then KEY=VALUE pairs.", Arity = ArgumentArity.ZeroOrMore };
+            var destination = new Option<string?>("--destination", "-o") { Description = "For an image: write a changed copy to this file; the image itself is not changed." };
+            var force = new Option<bool>("--force") { Description = "With --destination: replace an existing file." };
             var root = new Option<string?>("--root") { Description = "A Linux root folder whose /etc/waagent.conf is changed; a link leaving the root is refused." };
             var recommended = new Option<bool>("--azure-recommended") { Description = "R-AGENT-5: ResourceDisk.Format=y, Filesystem=ext4, MountPoint=/mnt/resource, EnableSwap=y, SwapSizeMB." };
             var swap = new Option<long?>("--swap-size-mb") { Description = "Swap size for --azure-recommended (default 2048); alone, sets ResourceDisk.SwapSizeMB." };
@@ -77,7 +79,7 @@ namespace AzureLinuxImage.Cli.Verbs
             var verbose = new Option<bool>("--verbose") { Description = "Say what is being done." };
             var command = new Command("set", "Change waagent.conf: values validated first, only the concerned lines edited, written atomically (mode and owner kept).")
             {
-                items, root, recommended, swap, unset, allowUnknown, dryRun, json, verbose,
+                items, root, destination, force, recommended, swap, unset, allowUnknown, dryRun, json, verbose,
             };
             command.SetAction(parse => CliErrors.Run(() =>
             {
@@ -94,45 +96,37 @@ namespace AzureLinuxImage.Cli.Verbs
                 {
                     if (args.Count == 0 || args[0].Contains("="))
                     {
-                        throw new AzureLinuxImageException("InvalidTarget", ErrorKind.InvalidArgument, "Give the waagent.conf file first (or --root DIR), then KEY=VALUE pairs.");
+                        throw new AzureLinuxImageException("InvalidTarget", ErrorKind.InvalidArgument, "Give the waagent.conf file or disk image first (or --root DIR), then KEY=VALUE pairs.");
                     }
                     if (File.Exists(args[0]) && !GetWaagentConfig.IsConfigText(args[0]))
                     {
-                        throw SetWaagentConfig.ImageWriteNotSupported(args[0]);
+                        options.ImagePath = args[0];
+                        options.Destination = parse.GetValue(destination);
+                        options.Force = parse.GetValue(force);
                     }
-                    options.Path = args[0];
+                    else
+                    {
+                        options.Path = args[0];
+                    }
                     args.RemoveAt(0);
                 }
-                foreach (string pair in args)
-                {
-                    int eq = pair.IndexOf('=');
-                    if (eq <= 0)
-                    {
-                        throw new AzureLinuxImageException("InvalidSetting", ErrorKind.InvalidArgument, $"'{pair}' is not KEY=VALUE.");
-                    }
-                    options.Settings.Add(new KeyValuePair<string, string?>(pair.Substring(0, eq), pair.Substring(eq + 1)));
-                }
+                WaagentSettingParameters.AddAssignments(options, args);
                 foreach (string key in parse.GetValue(unset) ?? Array.Empty<string>())
                 {
                     options.Settings.Add(new KeyValuePair<string, string?>(key, null));
                 }
-                if (options.Settings.Count == 0 && !options.AzureRecommended && options.SwapSizeMB == null)
+                if (!WaagentSettingParameters.HasEdits(options))
                 {
                     throw new AzureLinuxImageException("NothingToSet", ErrorKind.InvalidArgument, "Nothing to change: give KEY=VALUE pairs, --unset KEY, --azure-recommended or --swap-size-mb.");
                 }
 
+                // --dry-run is the context declining, exactly as -WhatIf: one code path plans, warns and reports.
                 WaagentConfigChangeResult result;
-                if (parse.GetValue(dryRun))
+                using (var context = new CliContext(parse.GetValue(dryRun), parse.GetValue(verbose)))
                 {
-                    WaagentConfigPlan plan = new SetWaagentConfig(options).Plan();
-                    result = SetWaagentConfig.Result(plan, written: false);
-                    WarnProblems(result);
-                }
-                else
-                {
-                    using var context = new CliContext(false, parse.GetValue(verbose));
                     result = SetWaagentConfig.Run(options, context);
                 }
+                string where = result.ImagePath != null ? $"{result.ImagePath}: {result.Path}" : result.Path;
                 if (parse.GetValue(json))
                 {
                     CliJson.Write(result);
@@ -140,26 +134,15 @@ namespace AzureLinuxImage.Cli.Verbs
                 else if (parse.GetValue(dryRun))
                 {
                     Console.Out.Write(result.Changed ? result.Diff : "");
-                    Console.Error.WriteLine(result.Changed ? $"dry run: {result.Path} would change ({result.ChangedLineCount} line(s)); nothing written." : $"{result.Path}: already as requested.");
+                    Console.Error.WriteLine(result.Changed ? $"dry run: {where} would change ({result.ChangedLineCount} line(s)); nothing written." : $"{where}: already as requested.");
                 }
                 else
                 {
-                    Console.Out.WriteLine(result.Written ? $"{result.Path}: {result.ChangedLineCount} line(s) changed." : $"{result.Path}: already as requested; nothing written.");
+                    Console.Out.WriteLine(result.Written ? $"{where}: {result.ChangedLineCount} line(s) changed." : $"{where}: already as requested; nothing written.");
                 }
                 return 0;
             }));
             return command;
-        }
-
-        private static void WarnProblems(WaagentConfigChangeResult result)
-        {
-            foreach (WaagentConfigProblem p in result.Config.Problems)
-            {
-                if (p.Severity != WaagentProblemSeverity.Information)
-                {
-                    Console.Error.WriteLine($"warning: {result.Path}: {p}");
-                }
-            }
         }
 
         private static void WriteText(WaagentConfigInfo info)

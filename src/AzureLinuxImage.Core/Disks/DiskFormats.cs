@@ -19,9 +19,9 @@ namespace AzureLinuxImage.Disks
         /// <summary>Bytes read from the start of the file for probing.</summary>
         internal const int HeadSize = 4096;
 
-        internal static DiskImage Open(string path, DiskOpenContext context, bool asRaw = false)
+        internal static DiskImage Open(string path, DiskOpenContext context, bool asRaw = false, bool writable = false)
         {
-            ImageFile file = ImageFile.OpenRead(path);
+            ImageFile file = writable ? ImageFile.OpenReadWrite(path) : ImageFile.OpenRead(path);
             context.Enter(file.Path);
             try
             {

@@ -79,6 +79,32 @@ namespace AzureLinuxImage.Disks
         /// <summary>Opens a disk image, detecting the format by content (never by extension).</summary>
         public static DiskImage Open(string path) => DiskFormats.Open(path, new DiskOpenContext());
 
+        /// <summary>True when <see cref="WriteAt"/> can change the image (a fixed VHD or raw file opened for writing).</summary>
+        internal virtual bool IsWritable => false;
+
+        /// <summary>Writes virtual bytes in place; only images whose virtual byte N sits at a fixed file offset can.</summary>
+        internal void WriteAt(long offset, ReadOnlySpan<byte> data)
+        {
+            if (!IsWritable)
+            {
+                throw new InvalidOperationException($"{Path} is not open for writing.");
+            }
+            if (offset < 0 || offset > VirtualSize - data.Length)
+            {
+                throw new ArgumentOutOfRangeException(nameof(offset), $"[{offset}, {offset + data.Length}) is outside the virtual disk of {VirtualSize} bytes.");
+            }
+            ThrowIfDisposed();
+            WriteCore(offset, data);
+        }
+
+        /// <summary>Makes the writes so far durable.</summary>
+        internal virtual void FlushWrites()
+        {
+        }
+
+        /// <summary>A write already checked against the virtual size.</summary>
+        protected virtual void WriteCore(long offset, ReadOnlySpan<byte> data) => throw new InvalidOperationException($"{Path} cannot be written.");
+
         /// <summary>Reads a range already checked against the virtual size.</summary>
         protected abstract void ReadCore(long offset, byte[] buffer, int index, int count);
 

@@ -26,6 +26,13 @@ namespace AzureLinuxImage.Disks
 
         protected override IEnumerable<ByteRange> GetAllocatedRangesCore() => SparseFiles.GetDataRanges(file.Stream, file.Length);
 
+        internal override bool IsWritable => file.IsWritable;
+
+        // Virtual byte N is file byte N (the fixed VHD's footer follows the data and is never reached: WriteAt stops at the virtual size).
+        protected override void WriteCore(long offset, System.ReadOnlySpan<byte> data) => file.Write(offset, data);
+
+        internal override void FlushWrites() => file.Flush();
+
         protected override void Dispose(bool disposing)
         {
             if (disposing)

@@ -113,6 +113,48 @@ namespace AzureLinuxImage.FileSystems
 
         protected override Stream OpenContent(Node node, string path) => node.Fs.OpenRead(node.InnerPath);
 
+        /// <summary>
+        /// The directory that holds the last component of <paramref name="path"/> (links in the parent
+        /// followed across mounts) and that component's name; null when the parent does not exist. Writers
+        /// use this to find which file system and inner path a change goes to.
+        /// </summary>
+        internal (Node Parent, string Name)? ResolveParent(string path)
+        {
+            string trimmed = path.TrimEnd('/');
+            int slash = trimmed.LastIndexOf('/');
+            string name = trimmed.Substring(slash + 1);
+            if (name.Length == 0 || name == "." || name == "..")
+            {
+                throw new AzureLinuxImageException("InvalidItemPath", ErrorKind.InvalidArgument, $"{Description}: '{path}' does not name an entry that can be changed (the root, '.' or '..').");
+            }
+            string parentPath = slash <= 0 ? "/" : trimmed.Substring(0, slash);
+            Resolved? r = Resolve(parentPath, followLastLink: true);
+            if (r == null)
+            {
+                return null;
+            }
+            if (r.Value.Node.Entry.Type != FileEntryType.Directory)
+            {
+                throw new AzureLinuxImageException("NotADirectory", ErrorKind.InvalidArgument, $"{Description}: {parentPath} is not a directory.");
+            }
+            return (r.Value.Node, name);
+        }
+
+        /// <summary>The file system mounted exactly at <paramref name="viewPath"/>, if any.</summary>
+        internal IFileSystem? MountedAt(string viewPath) => mounts.TryGetValue(viewPath, out IFileSystem? fs) ? fs : null;
+
+        /// <summary>The file systems of the view: the root first, then the mounts.</summary>
+        internal IEnumerable<IFileSystem> AllFileSystems()
+        {
+            yield return rootFs;
+            foreach (IFileSystem fs in mounts.Values)
+            {
+                yield return fs;
+            }
+        }
+
+        internal static string CombinePath(string parent, string name) => Combine(parent, name);
+
         private static FileEntry Entry(IFileSystem fs, string path) =>
             fs.GetEntry(path, followLastLink: false) ?? throw new InvalidImageException(fs.Description, "root directory", "the root directory cannot be read.");
 

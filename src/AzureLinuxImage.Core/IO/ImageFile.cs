@@ -27,8 +27,19 @@ namespace AzureLinuxImage.IO
 
         public long Length { get; }
 
+        /// <summary>True when opened by <see cref="OpenReadWrite"/>.</summary>
+        public bool IsWritable { get; private set; }
+
         /// <summary>Opens read-only, sharing reads only: nobody may change an image while we read it.</summary>
-        public static ImageFile OpenRead(string path)
+        public static ImageFile OpenRead(string path) => Open(path, writable: false);
+
+        /// <summary>
+        /// Opens for reading and writing, sharing nothing: an image being changed must not be read by
+        /// another process at the same time (it would see a half-committed file system).
+        /// </summary>
+        public static ImageFile OpenReadWrite(string path) => Open(path, writable: true);
+
+        private static ImageFile Open(string path, bool writable)
         {
             string full = System.IO.Path.GetFullPath(path);
             try
@@ -37,8 +48,10 @@ namespace AzureLinuxImage.IO
                 {
                     throw new AzureLinuxImageException("PathIsDirectory", ErrorKind.InvalidArgument, $"{full} is a folder, not a disk image file.", full);
                 }
-                var fs = new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.None);
-                return new ImageFile(full, fs);
+                var fs = writable
+                    ? new FileStream(full, FileMode.Open, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.None)
+                    : new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.None);
+                return new ImageFile(full, fs) { IsWritable = writable };
             }
             catch (FileNotFoundException e)
             {
@@ -79,6 +92,42 @@ namespace AzureLinuxImage.IO
                     }
                     done += n;
                 }
+            }
+        }
+
+        /// <summary>Writes <paramref name="data"/> at <paramref name="offset"/>, which must lie inside the file (an image never grows here).</summary>
+        public void Write(long offset, ReadOnlySpan<byte> data)
+        {
+            if (!IsWritable)
+            {
+                throw new InvalidOperationException($"{Path} was opened read-only.");
+            }
+            if (offset < 0 || offset > Length - data.Length)
+            {
+                throw new ArgumentOutOfRangeException(nameof(offset), $"{Path}: a write of {data.Length} bytes at {offset} would pass the end of the file ({Length}).");
+            }
+            byte[] copy = System.Buffers.ArrayPool<byte>.Shared.Rent(data.Length);
+            try
+            {
+                data.CopyTo(copy);
+                lock (gate)
+                {
+                    stream.Position = offset;
+                    stream.Write(copy, 0, data.Length);
+                }
+            }
+            finally
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(copy);
+            }
+        }
+
+        /// <summary>Makes the writes so far durable (fsync).</summary>
+        public void Flush()
+        {
+            lock (gate)
+            {
+                stream.Flush(flushToDisk: true);
             }
         }
 

@@ -23,11 +23,13 @@ namespace AzureLinuxImage.Linux
         private readonly List<string> warnings = new List<string>();
         private readonly List<MountInfo> mounts = new List<MountInfo>();
         private readonly List<IFileSystem> opened = new List<IFileSystem>();
+        private readonly Func<BlockDevice, FileSystemKind, IFileSystem> opener;
 
-        private LinuxImage(DiskImage disk, bool ownsDisk)
+        private LinuxImage(DiskImage disk, bool ownsDisk, Func<BlockDevice, FileSystemKind, IFileSystem>? opener)
         {
             this.disk = disk;
             this.ownsDisk = ownsDisk;
+            this.opener = opener ?? FileSystemOpeners.Open;
             Table = PartitionTable.Read(disk);
             warnings.AddRange(Table.Warnings);
             warnings.AddRange(disk.Warnings);
@@ -45,6 +47,9 @@ namespace AzureLinuxImage.Linux
         public IReadOnlyList<string> Warnings => warnings;
 
         public IReadOnlyList<MountInfo> Mounts => mounts;
+
+        /// <summary>Every file system opened (the root, the mounted ones, and volumes tried as a root).</summary>
+        internal IReadOnlyList<IFileSystem> OpenedFileSystems => opened;
 
         /// <summary>The assembled view; null when no root file system was found (see <see cref="Warnings"/>).</summary>
         public IFileSystem? FileSystem { get; private set; }
@@ -68,9 +73,12 @@ namespace AzureLinuxImage.Linux
             }
         }
 
-        public static LinuxImage Open(DiskImage disk, bool ownsDisk)
+        /// <param name="disk">The image.</param>
+        /// <param name="ownsDisk">Whether disposing this disposes <paramref name="disk"/>.</param>
+        /// <param name="opener">Opens each probed volume's file system (the writable view opens writers); null: the readers.</param>
+        public static LinuxImage Open(DiskImage disk, bool ownsDisk, Func<BlockDevice, FileSystemKind, IFileSystem>? opener = null)
         {
-            var image = new LinuxImage(disk, ownsDisk);
+            var image = new LinuxImage(disk, ownsDisk, opener);
             try
             {
                 image.FindVolumes();
@@ -146,7 +154,7 @@ namespace AzureLinuxImage.Linux
         {
             try
             {
-                IFileSystem fs = FileSystemOpeners.Open(device, info.FileSystem.Kind);
+                IFileSystem fs = opener(device, info.FileSystem.Kind);
                 opened.Add(fs);
                 if (fs is FileSystems.Ext.ExtFileSystem ext)
                 {

@@ -18,6 +18,12 @@ namespace AzureLinuxImage.Operations
         /// <summary>The root folder, when the file was found under -RootPath.</summary>
         public string? RootPath { get; init; }
 
+        /// <summary>The disk image changed (the destination, or the image in place), when the file is inside one.</summary>
+        public string? ImagePath { get; init; }
+
+        /// <summary>Inside an image: the entries and bytes changed (for -Verbose and scripts).</summary>
+        public LinuxImageWriteResult? ImageChange { get; init; }
+
         /// <summary>Whether the requested values differ from the file's.</summary>
         public bool Changed { get; init; }
 
@@ -42,6 +48,15 @@ namespace AzureLinuxImage.Operations
 
         /// <summary>A Linux root folder whose /etc/waagent.conf is edited.</summary>
         public string? RootPath { get; set; }
+
+        /// <summary>A disk image (fixed VHD or raw) whose /etc/waagent.conf is edited offline.</summary>
+        public string? ImagePath { get; set; }
+
+        /// <summary>With <see cref="ImagePath"/>: write a changed copy here instead of changing the image.</summary>
+        public string? Destination { get; set; }
+
+        /// <summary>With <see cref="Destination"/>: replace an existing file.</summary>
+        public bool Force { get; set; }
 
         /// <summary>Applied in order after <see cref="AzureRecommended"/>; a later entry for the same key wins.</summary>
         public List<KeyValuePair<string, string?>> Settings { get; } = new List<KeyValuePair<string, string?>>();
@@ -95,9 +110,14 @@ namespace AzureLinuxImage.Operations
         public SetWaagentConfig(SetWaagentConfigOptions options)
         {
             this.options = options;
-            if ((options.Path == null) == (options.RootPath == null))
+            int targets = (options.Path != null ? 1 : 0) + (options.RootPath != null ? 1 : 0) + (options.ImagePath != null ? 1 : 0);
+            if (targets != 1)
             {
-                throw new AzureLinuxImageException("InvalidTarget", ErrorKind.InvalidArgument, "Give exactly one of a waagent.conf path or a root folder.");
+                throw new AzureLinuxImageException("InvalidTarget", ErrorKind.InvalidArgument, "Give exactly one of a waagent.conf path, a root folder or a disk image.");
+            }
+            if (options.Destination != null && options.ImagePath == null)
+            {
+                throw new AzureLinuxImageException("InvalidTarget", ErrorKind.InvalidArgument, "A destination is only for a disk image (-ImagePath).");
             }
         }
 
@@ -108,6 +128,10 @@ namespace AzureLinuxImage.Operations
         public static WaagentConfigChangeResult Run(SetWaagentConfigOptions options, IOperationContext context)
         {
             var operation = new SetWaagentConfig(options);
+            if (options.ImagePath != null)
+            {
+                return operation.RunInImage(context);
+            }
             WaagentConfigPlan plan = operation.Plan();
             foreach (WaagentConfigProblem problem in plan.AfterInfo.Problems)
             {
@@ -136,11 +160,78 @@ namespace AzureLinuxImage.Operations
         /// <summary>The writer used by <see cref="Apply"/> (tests reach its crash seam through it).</summary>
         internal AtomicFileWriter Writer { get; } = new AtomicFileWriter();
 
-        /// <summary>The message for -ImagePath: writing into a disk image needs the ext4 writer of a later issue.</summary>
-        public static AzureLinuxImageException ImageWriteNotSupported(string imagePath) =>
-            new AzureLinuxImageException("ImageWriteNotSupported", ErrorKind.NotSupported,
-                $"{imagePath}: writing waagent.conf into a disk image is not supported yet; it comes with ext4 write support. " +
-                "Mount or extract the image's root and use -RootPath (azlinux: --root), or edit a copy with -Path.", imagePath);
+        /// <summary>
+        /// Inside an image: the same plan as on a host file, made from the image's /etc/waagent.conf (links
+        /// followed inside the image), shown with the blocks it touches, then written through the image's
+        /// writer, which keeps owner, mode, extended attributes and hard links. The file is read again
+        /// when the change is made for real and must not differ from what was planned.
+        /// </summary>
+        private WaagentConfigChangeResult RunInImage(IOperationContext context)
+        {
+            IReadOnlyList<KeyValuePair<string, string?>> edits = Edits();
+            Validate(edits);
+            string source = System.IO.Path.GetFullPath(options.ImagePath!);
+            string target = options.Destination == null ? source : System.IO.Path.GetFullPath(options.Destination);
+            WaagentConfigPlan? plan = null;
+            LinuxImageWriteResult write = LinuxImageEdit.Run(source, options.Destination, options.Force,
+                () => $"Change {plan!.ChangedLines} line(s) of {WaagentConfigLocation.ConfigPathInRoot}:\n{plan.Diff}",
+                fs =>
+                {
+                    byte[] original = WaagentConfigLocation.ReadFromFileSystem(fs);
+                    if (plan == null)
+                    {
+                        plan = PlanFrom(original, fs, target);
+                        foreach (WaagentConfigProblem problem in plan.AfterInfo.Problems)
+                        {
+                            if (problem.Severity != WaagentProblemSeverity.Information)
+                            {
+                                context.Warning($"{target}: {WaagentConfigLocation.ConfigPathInRoot}: {problem}");
+                            }
+                        }
+                    }
+                    else if (!original.SequenceEqual(plan.OriginalBytes))
+                    {
+                        throw new AzureLinuxImageException("WaagentConfigChanged", ErrorKind.ResourceUnavailable,
+                            $"{source}: {WaagentConfigLocation.ConfigPathInRoot} changed while it was being edited; nothing was written. Run the command again.", source);
+                    }
+                    if (plan.Changed)
+                    {
+                        using var content = new MemoryStream(plan.After.ToBytes());
+                        fs.WriteFile(WaagentConfigLocation.ConfigPathInRoot, content);
+                    }
+                }, context);
+            if (!plan!.Changed)
+            {
+                context.Verbose($"{target}: {WaagentConfigLocation.ConfigPathInRoot} already has the requested values; nothing written.");
+            }
+            return new WaagentConfigChangeResult
+            {
+                Path = WaagentConfigLocation.ConfigPathInRoot,
+                ImagePath = target,
+                Changed = plan.Changed,
+                Written = write.Written,
+                ChangedLineCount = plan.ChangedLines,
+                Diff = plan.Diff,
+                Config = plan.AfterInfo,
+                ImageChange = write,
+            };
+        }
+
+        private WaagentConfigPlan PlanFrom(byte[] original, IFileSystem fs, string imagePath)
+        {
+            string config = WaagentConfigLocation.ConfigPathInRoot;
+            WaagentConfig before = WaagentConfig.Parse(original, config);
+            WaagentConfig after = before;
+            foreach (KeyValuePair<string, string?> e in Edits())
+            {
+                after = e.Value == null ? after.Without(e.Key) : after.With(e.Key, e.Value);
+            }
+            int changed = WaagentConfigDiff.CountChangedLines(before, after);
+            string diff = changed == 0 ? string.Empty : WaagentConfigDiff.Unified(before, after, config.TrimStart('/'));
+            // Path names the image too, so -PassThru's object pipes on into the image cmdlets (Test-LinuxImageReadiness -Path).
+            WaagentConfigInfo info = GetWaagentConfig.Analyze(after, fs, config, imagePath, null, imagePath);
+            return new WaagentConfigPlan(config, null, original, before, after, diff, changed, info);
+        }
 
         /// <summary>The ordered key/value edits this invocation means, R-AGENT-5 first.</summary>
         public IReadOnlyList<KeyValuePair<string, string?>> Edits()
@@ -269,7 +360,7 @@ namespace AzureLinuxImage.Operations
             }
             if (errors.Count > 0)
             {
-                string target = options.Path ?? options.RootPath ?? string.Empty;
+                string target = options.Path ?? options.RootPath ?? options.ImagePath ?? string.Empty;
                 throw new AzureLinuxImageException("InvalidWaagentSetting", ErrorKind.InvalidArgument,
                     "Nothing was written: " + string.Join(" ", errors), target);
             }

@@ -40,6 +40,12 @@ namespace AzureLinuxImage.Partitions
 
         public override string Description { get; }
 
+        /// <summary>The image this slice is part of.</summary>
+        internal DiskImage Disk => disk;
+
+        /// <summary>Where the slice starts on the virtual disk.</summary>
+        internal long Start => start;
+
         public override void Read(long offset, byte[] buffer, int index, int count)
         {
             if (offset < 0 || count < 0 || offset > Length - count)

@@ -7,18 +7,21 @@ namespace AzureLinuxImage.Partitions
     /// <summary>
     /// When a staged write reaches the image. Each stage is written and flushed before the next, so a
     /// crash at any point leaves what e2fsck calls at worst leaked blocks (issue 17: data and new
-    /// metadata first, links and counts last).
+    /// metadata first, links and counts last, space given back after nothing links to it).
     /// </summary>
     internal enum WriteStage
     {
         /// <summary>File contents in newly allocated blocks.</summary>
         Data = 0,
 
-        /// <summary>New inodes, extent blocks, directory blocks nothing links to yet, bitmaps.</summary>
+        /// <summary>New inodes, extent blocks, directory blocks nothing links to yet, bitmaps marking new allocations.</summary>
         Metadata = 1,
 
         /// <summary>Directory entries, inode fields of existing files, counts, group descriptors, superblock.</summary>
         Links = 2,
+
+        /// <summary>Blocks and inodes given back (bitmaps clearing bits, freed inodes): only once nothing links to them.</summary>
+        Release = 3,
     }
 
     /// <summary>Where committed bytes go: the bytes behind a <see cref="BlockDevice"/> in the image file.</summary>
@@ -33,16 +36,20 @@ namespace AzureLinuxImage.Partitions
 
     /// <summary>
     /// A block device whose writes are held in memory, page by page, until <see cref="Commit"/>: reads see
-    /// them at once, the image sees nothing before. A page written in several stages is committed in the
-    /// latest of them (delaying data is safe, exposing a link early is not).
+    /// them at once, the image sees nothing before. A page keeps one version per stage it was written in,
+    /// each holding only the writes of that stage and earlier ones: a bitmap page that marks a new block
+    /// (Metadata) and later frees an old one (Release) reaches the image twice, the allocation before the
+    /// links to it and the free after them.
     /// </summary>
     internal sealed class StagedBlockDevice : BlockDevice
     {
         private const int PageSize = 4096;
+        private const int StageCount = 4;
 
         private readonly BlockDevice inner;
         private readonly IBlockDeviceSink? sink;
-        private readonly Dictionary<long, StagedPage> pages = new Dictionary<long, StagedPage>();
+        private readonly Dictionary<long, byte[]?[]> pages = new Dictionary<long, byte[]?[]>();
+        private Dictionary<long, byte[]?[]?>? undo;
 
         /// <param name="inner">The device as it is in the image.</param>
         /// <param name="sink">Where <see cref="Commit"/> writes; null for a dry run, which cannot commit.</param>
@@ -56,32 +63,47 @@ namespace AzureLinuxImage.Partitions
 
         public override string Description => inner.Description;
 
-        /// <summary>Bytes held for commit (whole pages).</summary>
-        public long StagedBytes => (long)pages.Count * PageSize;
+        /// <summary>Bytes held for commit (whole page versions).</summary>
+        public long StagedBytes
+        {
+            get
+            {
+                long n = 0;
+                foreach (byte[]?[] levels in pages.Values)
+                {
+                    n += levels.Count(l => l != null);
+                }
+                return n * PageSize;
+            }
+        }
 
         /// <summary>True once anything was written and not yet committed.</summary>
         public bool HasChanges => pages.Count > 0;
 
-        /// <summary>The staged byte ranges (page-aligned, merged), for -WhatIf/-Verbose.</summary>
+        /// <summary>True when a dry run (no sink): <see cref="Commit"/> would fail.</summary>
+        public bool IsDryRun => sink == null;
+
+        /// <summary>The staged byte ranges (page-aligned, merged; the latest stage of each page), for -WhatIf/-Verbose.</summary>
         public IReadOnlyList<(long Offset, long Length, WriteStage Stage)> Changes
         {
             get
             {
                 var result = new List<(long Offset, long Length, WriteStage Stage)>();
-                foreach (KeyValuePair<long, StagedPage> p in pages.OrderBy(p => p.Key))
+                foreach (KeyValuePair<long, byte[]?[]> p in pages.OrderBy(p => p.Key))
                 {
                     long offset = p.Key * PageSize;
                     long length = Math.Min(PageSize, Length - offset);
+                    var stage = (WriteStage)Latest(p.Value);
                     if (result.Count > 0)
                     {
                         var last = result[result.Count - 1];
-                        if (last.Offset + last.Length == offset && last.Stage == p.Value.Stage)
+                        if (last.Offset + last.Length == offset && last.Stage == stage)
                         {
                             result[result.Count - 1] = (last.Offset, last.Length + length, last.Stage);
                             continue;
                         }
                     }
-                    result.Add((offset, length, p.Value.Stage));
+                    result.Add((offset, length, stage));
                 }
                 return result;
             }
@@ -96,10 +118,10 @@ namespace AzureLinuxImage.Partitions
                 long position = offset + done;
                 long page = position / PageSize;
                 int inPage = (int)(position % PageSize);
-                if (pages.TryGetValue(page, out StagedPage? staged))
+                if (pages.TryGetValue(page, out byte[]?[]? levels))
                 {
                     int n = Math.Min(PageSize - inPage, count - done);
-                    Buffer.BlockCopy(staged.Bytes, inPage, buffer, index + done, n);
+                    Buffer.BlockCopy(levels[Latest(levels)]!, inPage, buffer, index + done, n);
                     done += n;
                     continue;
                 }
@@ -115,10 +137,15 @@ namespace AzureLinuxImage.Partitions
             }
         }
 
-        /// <summary>Stages <paramref name="data"/> at <paramref name="offset"/>.</summary>
+        /// <summary>Stages <paramref name="data"/> at <paramref name="offset"/>: committed in <paramref name="stage"/> and, with later writes, in every later stage the page is written in.</summary>
         public void Write(long offset, ReadOnlySpan<byte> data, WriteStage stage)
         {
             CheckRange(offset, data.Length);
+            int s = (int)stage;
+            if (s < 0 || s >= StageCount)
+            {
+                throw new ArgumentOutOfRangeException(nameof(stage));
+            }
             int done = 0;
             while (done < data.Length)
             {
@@ -126,24 +153,78 @@ namespace AzureLinuxImage.Partitions
                 long page = position / PageSize;
                 int inPage = (int)(position % PageSize);
                 int n = Math.Min(PageSize - inPage, data.Length - done);
-                if (!pages.TryGetValue(page, out StagedPage? staged))
+                pages.TryGetValue(page, out byte[]?[]? levels);
+                if (undo != null && !undo.ContainsKey(page))
                 {
-                    var bytes = new byte[PageSize];
-                    int valid = (int)Math.Min(PageSize, Length - page * PageSize);
-                    if (n < valid)
+                    undo[page] = levels == null ? null : levels.Select(l => (byte[]?)l?.Clone()).ToArray();
+                }
+                if (levels == null)
+                {
+                    levels = new byte[]?[StageCount];
+                    pages.Add(page, levels);
+                }
+                if (levels[s] == null)
+                {
+                    // This stage's version starts from the latest earlier one (or the image).
+                    byte[]? below = null;
+                    for (int k = s - 1; k >= 0 && below == null; k--)
                     {
-                        inner.Read(page * PageSize, bytes, 0, valid);
+                        below = levels[k];
                     }
-                    staged = new StagedPage(bytes, stage);
-                    pages.Add(page, staged);
+                    var bytes = new byte[PageSize];
+                    if (below != null)
+                    {
+                        Buffer.BlockCopy(below, 0, bytes, 0, PageSize);
+                    }
+                    else
+                    {
+                        int valid = (int)Math.Min(PageSize, Length - page * PageSize);
+                        if (n < valid)
+                        {
+                            inner.Read(page * PageSize, bytes, 0, valid);
+                        }
+                    }
+                    levels[s] = bytes;
                 }
-                else if (stage > staged.Stage)
+                for (int k = s; k < StageCount; k++)
                 {
-                    staged.Stage = stage;
+                    if (levels[k] != null)
+                    {
+                        data.Slice(done, n).CopyTo(levels[k].AsSpan(inPage, n));
+                    }
                 }
-                data.Slice(done, n).CopyTo(staged.Bytes.AsSpan(inPage, n));
                 done += n;
             }
+        }
+
+        /// <summary>
+        /// Starts recording what each write replaces, so that <see cref="RollBack"/> can return the staged
+        /// state to this point (an operation that fails half-way stages nothing).
+        /// </summary>
+        public void BeginUndo() => undo = new Dictionary<long, byte[]?[]?>();
+
+        /// <summary>Keeps the writes since <see cref="BeginUndo"/>.</summary>
+        public void EndUndo() => undo = null;
+
+        /// <summary>Forgets the writes since <see cref="BeginUndo"/>.</summary>
+        public void RollBack()
+        {
+            if (undo == null)
+            {
+                return;
+            }
+            foreach (KeyValuePair<long, byte[]?[]?> p in undo)
+            {
+                if (p.Value == null)
+                {
+                    pages.Remove(p.Key);
+                }
+                else
+                {
+                    pages[p.Key] = p.Value;
+                }
+            }
+            undo = null;
         }
 
         /// <summary>Writes every staged page to the sink, stage by stage, flushing after each; then forgets them.</summary>
@@ -153,14 +234,20 @@ namespace AzureLinuxImage.Partitions
             {
                 throw new InvalidOperationException($"{Description}: opened for a dry run; nothing can be committed.");
             }
-            foreach (WriteStage stage in new[] { WriteStage.Data, WriteStage.Metadata, WriteStage.Links })
+            List<long> order = pages.Keys.OrderBy(k => k).ToList();
+            for (int stage = 0; stage < StageCount; stage++)
             {
                 bool wrote = false;
-                foreach (KeyValuePair<long, StagedPage> p in pages.Where(p => p.Value.Stage == stage).OrderBy(p => p.Key))
+                foreach (long page in order)
                 {
-                    long offset = p.Key * PageSize;
+                    byte[]? bytes = pages[page][stage];
+                    if (bytes == null)
+                    {
+                        continue;
+                    }
+                    long offset = page * PageSize;
                     int valid = (int)Math.Min(PageSize, Length - offset);
-                    sink.Write(offset, p.Value.Bytes.AsSpan(0, valid));
+                    sink.Write(offset, bytes.AsSpan(0, valid));
                     wrote = true;
                 }
                 if (wrote)
@@ -172,7 +259,23 @@ namespace AzureLinuxImage.Partitions
         }
 
         /// <summary>Drops every staged write: the device reads as the image again.</summary>
-        public void Discard() => pages.Clear();
+        public void Discard()
+        {
+            pages.Clear();
+            undo = null;
+        }
+
+        private static int Latest(byte[]?[] levels)
+        {
+            for (int k = levels.Length - 1; k >= 0; k--)
+            {
+                if (levels[k] != null)
+                {
+                    return k;
+                }
+            }
+            throw new InvalidOperationException("a staged page without a version");
+        }
 
         private void CheckRange(long offset, int count)
         {
@@ -180,19 +283,6 @@ namespace AzureLinuxImage.Partitions
             {
                 throw new ArgumentOutOfRangeException(nameof(offset), $"[{offset}, {offset + count}) is outside {Description} ({Length} bytes).");
             }
-        }
-
-        private sealed class StagedPage
-        {
-            public StagedPage(byte[] bytes, WriteStage stage)
-            {
-                Bytes = bytes;
-                Stage = stage;
-            }
-
-            public byte[] Bytes { get; }
-
-            public WriteStage Stage { get; set; }
         }
     }
 }

@@ -39,10 +39,23 @@ namespace AzureLinuxImage.Commands
         [ValidateNotNullOrEmpty]
         public string RootPath { get; set; } = null!;
 
-        /// <summary>A disk image: refused until ext4 write support exists (the error says so).</summary>
-        [Parameter(Mandatory = true, ParameterSetName = ImagePathSet)]
+        /// <summary>
+        /// A disk image (fixed VHD or raw) whose /etc/waagent.conf is changed offline; binds from the pipeline
+        /// by an ImagePath property. A disk image piped in by Path or PSPath (Get-Item, ConvertTo-FixedVhd,
+        /// Get-DiskImageInfo) binds -Path/-LiteralPath, is recognised by content and changed the same way.
+        /// </summary>
+        [Parameter(Mandatory = true, ParameterSetName = ImagePathSet, ValueFromPipelineByPropertyName = true)]
         [ValidateNotNullOrEmpty]
         public string ImagePath { get; set; } = null!;
+
+        /// <summary>For an image: write a changed copy to this file instead; the image itself is not changed.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? Destination { get; set; }
+
+        /// <summary>With -Destination: replace an existing file.</summary>
+        [Parameter]
+        public SwitchParameter Force { get; set; }
 
         /// <summary>The output of Get-WaagentConfig: the file, root or image it was read from is changed.</summary>
         [Parameter(Mandatory = true, ParameterSetName = InputObjectSet, ValueFromPipeline = true)]
@@ -120,35 +133,35 @@ namespace AzureLinuxImage.Commands
         protected override void ProcessRecord()
         {
             string set = ParameterSetName;
-            string? image = set == ImagePathSet ? ImagePath : set == InputObjectSet ? InputObject.ImagePath : null;
-            if (image != null)
+            // (file, root, image) per target.
+            var targets = new List<(string? File, string? Root, string? Image)>();
+            if (set == ImagePathSet || (set == InputObjectSet && InputObject.ImagePath != null))
             {
-                ThrowTerminatingError(ToErrorRecord(SetWaagentConfig.ImageWriteNotSupported(image), image));
-                return;
+                targets.Add((null, null, ResolveOutputPath(set == ImagePathSet ? ImagePath : InputObject.ImagePath!)));
             }
-            var targets = new List<KeyValuePair<string?, string?>>();
-            if (set == RootPathSet || (set == InputObjectSet && InputObject.RootPath != null))
+            else if (set == RootPathSet || (set == InputObjectSet && InputObject.RootPath != null))
             {
-                string root = ResolveOutputPath(set == RootPathSet ? RootPath : InputObject.RootPath!);
-                targets.Add(new KeyValuePair<string?, string?>(null, root));
+                targets.Add((null, ResolveOutputPath(set == RootPathSet ? RootPath : InputObject.RootPath!), null));
             }
             else if (set == InputObjectSet)
             {
-                targets.Add(new KeyValuePair<string?, string?>(InputObject.Path ?? InputObject.ConfigPath, null));
+                targets.Add((InputObject.Path ?? InputObject.ConfigPath, null, null));
             }
             else
             {
                 bool literal = set == LiteralPathSet;
                 foreach (string file in ResolveInputPaths(literal ? LiteralPath : Path, literal))
                 {
-                    targets.Add(new KeyValuePair<string?, string?>(file, null));
+                    // A disk image piped in by its Path (ConvertTo-FixedVhd, Get-DiskImageInfo) is changed inside.
+                    bool image = System.IO.File.Exists(file) && !GetWaagentConfig.IsConfigText(file);
+                    targets.Add(image ? (null, null, file) : (file, null, null));
                 }
             }
-            foreach (KeyValuePair<string?, string?> target in targets)
+            foreach (var target in targets)
             {
-                ForEachItem(target.Key ?? target.Value!, () =>
+                ForEachItem(target.File ?? target.Root ?? target.Image!, () =>
                 {
-                    SetWaagentConfigOptions options = Options(target.Key, target.Value);
+                    SetWaagentConfigOptions options = Options(target.File, target.Root, target.Image);
                     WaagentConfigChangeResult result = SetWaagentConfig.Run(options, Context);
                     // Declined (-WhatIf, -Confirm no): nothing changed, nothing to pass on.
                     if (PassThru && (result.Written || !result.Changed))
@@ -160,65 +173,37 @@ namespace AzureLinuxImage.Commands
         }
 
         /// <summary>-Setting first, then the named parameters (a named parameter wins over the same key in -Setting).</summary>
-        private SetWaagentConfigOptions Options(string? path, string? root)
+        private SetWaagentConfigOptions Options(string? path, string? root, string? image)
         {
             var options = new SetWaagentConfigOptions
             {
                 Path = path,
                 RootPath = root,
+                ImagePath = image,
+                Destination = Destination == null ? null : ResolveOutputPath(Destination),
+                Force = Force,
                 AzureRecommended = AzureRecommended,
                 AllowUnknownKeys = AllowUnknownKey,
-                SwapSizeMB = Bound(nameof(SwapSizeMB)) ? SwapSizeMB : (long?)null,
+                SwapSizeMB = MyInvocation.BoundParameters.ContainsKey(nameof(SwapSizeMB)) ? SwapSizeMB : (long?)null,
             };
             if (Setting != null)
             {
                 foreach (DictionaryEntry e in Setting)
                 {
-                    options.Settings.Add(new KeyValuePair<string, string?>(Convert.ToString(e.Key, CultureInfo.InvariantCulture) ?? string.Empty, ValueText(e.Value)));
+                    object? value = e.Value is PSObject ps ? ps.BaseObject : e.Value;
+                    options.Settings.Add(new KeyValuePair<string, string?>(
+                        Convert.ToString(e.Key, CultureInfo.InvariantCulture) ?? string.Empty,
+                        WaagentSettingParameters.ValueText(value is SwitchParameter sw ? sw.IsPresent : value)));
                 }
             }
-            AddSwitch(options, nameof(ResourceDiskFormat), "ResourceDisk.Format", ResourceDiskFormat);
-            AddText(options, nameof(ResourceDiskFilesystem), "ResourceDisk.Filesystem", ResourceDiskFilesystem);
-            AddText(options, nameof(ResourceDiskMountPoint), "ResourceDisk.MountPoint", ResourceDiskMountPoint);
-            AddSwitch(options, nameof(ResourceDiskEnableSwap), "ResourceDisk.EnableSwap", ResourceDiskEnableSwap);
-            AddText(options, nameof(ResourceDiskSwapSizeMB), "ResourceDisk.SwapSizeMB", ResourceDiskSwapSizeMB.ToString(CultureInfo.InvariantCulture));
-            AddText(options, nameof(ProvisioningAgent), "Provisioning.Agent", ProvisioningAgent);
-            AddSwitch(options, nameof(RegenerateSshHostKeyPair), "Provisioning.RegenerateSshHostKeyPair", RegenerateSshHostKeyPair);
-            AddSwitch(options, nameof(DeleteRootPassword), "Provisioning.DeleteRootPassword", DeleteRootPassword);
-            AddSwitch(options, nameof(AutoUpdate), "AutoUpdate.Enabled", AutoUpdate);
-            AddText(options, nameof(OSRootDeviceScsiTimeout), "OS.RootDeviceScsiTimeout", OSRootDeviceScsiTimeout.ToString(CultureInfo.InvariantCulture));
+            var bound = new Dictionary<string, object?>(StringComparer.Ordinal);
+            foreach (KeyValuePair<string, object> p in MyInvocation.BoundParameters)
+            {
+                object? value = p.Value is PSObject ps ? ps.BaseObject : p.Value;
+                bound[p.Key] = value is SwitchParameter sw ? sw.IsPresent : value;
+            }
+            WaagentSettingParameters.AddBound(options, bound);
             return options;
-        }
-
-        private bool Bound(string parameter) => MyInvocation.BoundParameters.ContainsKey(parameter);
-
-        private void AddSwitch(SetWaagentConfigOptions options, string parameter, string key, bool value)
-        {
-            if (Bound(parameter))
-            {
-                options.Settings.Add(new KeyValuePair<string, string?>(key, value ? "y" : "n"));
-            }
-        }
-
-        private void AddText(SetWaagentConfigOptions options, string parameter, string key, string? value)
-        {
-            if (Bound(parameter))
-            {
-                options.Settings.Add(new KeyValuePair<string, string?>(key, value));
-            }
-        }
-
-        private static string? ValueText(object? value)
-        {
-            object? v = value is PSObject ps ? ps.BaseObject : value;
-            return v switch
-            {
-                null => null,
-                bool b => b ? "y" : "n",
-                SwitchParameter s => s.IsPresent ? "y" : "n",
-                IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
-                _ => v.ToString(),
-            };
         }
     }
 }

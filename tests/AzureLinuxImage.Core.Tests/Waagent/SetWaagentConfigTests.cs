@@ -400,14 +400,5 @@ namespace AzureLinuxImage.Tests.Waagent
             Assert.Equal("WaagentConfigChanged", e.ErrorId);
             Assert.Equal(theirs, File.ReadAllBytes(path));
         }
-
-        [Fact]
-        public void ImagePath_error_names_the_missing_ext4_write_support()
-        {
-            AzureLinuxImageException e = SetWaagentConfig.ImageWriteNotSupported("disk.vhd");
-            Assert.Equal("ImageWriteNotSupported", e.ErrorId);
-            Assert.Equal(ErrorKind.NotSupported, e.Kind);
-            Assert.Contains("ext4 write support", e.Message);
-        }
     }
 }

@@ -112,15 +112,14 @@ namespace AzureLinuxImage.Tests.Waagent
         }
 
         [Fact]
-        public void Set_on_a_disk_image_explains_that_image_writes_need_ext4_write_support()
+        public void Set_on_a_disk_image_without_a_linux_root_fails_and_leaves_it_unchanged()
         {
             using var dir = new TempDirectory();
             string image = dir.File("disk.img");
             File.WriteAllBytes(image, new byte[64 * 1024]);
             ToolResult r = AzLinux.Run("waagent", "set", image, "--azure-recommended", "--json");
             Assert.Equal(1, r.ExitCode);
-            Assert.Contains("ImageWriteNotSupported", r.StdErr);
-            Assert.Contains("ext4 write support", r.StdErr);
+            Assert.Contains("LinuxRootNotFound", r.StdErr);
             Assert.Equal(new byte[64 * 1024], File.ReadAllBytes(image));
         }
 

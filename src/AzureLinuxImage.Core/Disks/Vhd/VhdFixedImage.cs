@@ -32,6 +32,13 @@ namespace AzureLinuxImage.Disks.Vhd
         protected override IEnumerable<ByteRange> GetAllocatedRangesCore() =>
             RangeMath.Clip(SparseFiles.GetDataRanges(file.Stream, Footer.CurrentSize), Footer.CurrentSize);
 
+        internal override bool IsWritable => file.IsWritable;
+
+        // Virtual byte N is file byte N (the fixed VHD's footer follows the data and is never reached: WriteAt stops at the virtual size).
+        protected override void WriteCore(long offset, System.ReadOnlySpan<byte> data) => file.Write(offset, data);
+
+        internal override void FlushWrites() => file.Flush();
+
         protected override void Dispose(bool disposing)
         {
             if (disposing)

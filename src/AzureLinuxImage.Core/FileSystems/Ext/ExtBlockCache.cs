@@ -25,6 +25,16 @@ namespace AzureLinuxImage.FileSystems.Ext
             capacity = System.Math.Max(16, BudgetBytes / blockSize);
         }
 
+        /// <summary>Drops a block that was written (the writer's staged bytes must be seen on the next read).</summary>
+        public void Remove(long block)
+        {
+            if (map.TryGetValue(block, out var node))
+            {
+                order.Remove(node);
+                map.Remove(block);
+            }
+        }
+
         /// <summary>The block, from the cache or read and passed through <paramref name="verify"/> first.</summary>
         public byte[] Get(long block, System.Action<byte[]>? verify = null)
         {

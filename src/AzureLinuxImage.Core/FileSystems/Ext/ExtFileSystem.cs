@@ -551,6 +551,34 @@ namespace AzureLinuxImage.FileSystems.Ext
             return new ExtFileStream(this, device, node);
         }
 
+        // ---- what the writer (ExtFileSystemWriter) changed under the caches ----
+
+        /// <summary>Forgets cached copies of blocks [<paramref name="first"/>, +<paramref name="count"/>).</summary>
+        internal void ForgetBlocks(long first, long count)
+        {
+            for (long b = first; b < first + count; b++)
+            {
+                cache.Remove(b);
+            }
+        }
+
+        internal void ForgetInode(uint number) => inodes.Remove(number);
+
+        internal void ForgetDirectory(uint number)
+        {
+            if (lookups.TryGetValue(number, out var table))
+            {
+                lookupNames -= table.Count;
+                lookups.Remove(number);
+            }
+        }
+
+        /// <summary>
+        /// Opens the ext2/3/4 file system on <paramref name="device"/> for writing: changes are staged in the
+        /// device and reach the image on <see cref="IFileSystemWriter.Commit"/> only (issue 17).
+        /// </summary>
+        public static IFileSystemWriter OpenForWriting(StagedBlockDevice device) => new ExtFileSystemWriter(device);
+
         /// <summary>The inode a path names (without following a final link), for tests and tools.</summary>
         internal ExtInode? InodeOf(string path, bool followLastLink = false) => Resolve(path, followLastLink)?.Node;
     }

@@ -129,6 +129,15 @@ namespace AzureLinuxImage.FileSystems.Xfs
             return XfsExtentMap.Read(volume, r.Node).Extents;
         }
 
+        /// <summary>The parsed inode at <paramref name="path"/>, or null when nothing is there (for the in-place writer).</summary>
+        internal XfsInode? FindInode(string path, bool followLastLink)
+        {
+            Resolved? r = Resolve(path, followLastLink);
+            return r?.Node;
+        }
+
+        internal XfsVolume Volume => volume;
+
         /// <summary>The inode number at <paramref name="path"/> (without following a last link).</summary>
         internal ulong GetInodeNumber(string path)
         {

@@ -78,6 +78,16 @@ namespace AzureLinuxImage.FileSystems.Xfs
             device.Read(offset, buffer, index, count);
         }
 
+        /// <summary>Drops a cached block after the device under it was written.</summary>
+        public void Forget(long block)
+        {
+            if (cache.TryGetValue(block, out LinkedListNode<KeyValuePair<long, byte[]>>? hit))
+            {
+                order.Remove(hit);
+                cache.Remove(block);
+            }
+        }
+
         /// <summary>The inode's record, parsed and verified.</summary>
         public XfsInode ReadInode(ulong number, string structure)
         {

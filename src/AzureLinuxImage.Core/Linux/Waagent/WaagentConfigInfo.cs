@@ -97,7 +97,7 @@ namespace AzureLinuxImage.Linux.Waagent
     /// </summary>
     public sealed class WaagentConfigInfo
     {
-        /// <summary>The configuration file on this machine, when read with -Path.</summary>
+        /// <summary>The configuration file on this machine, when read with -Path; after Set-WaagentConfig on an image, the image (as <see cref="ImagePath"/>), so the result pipes into the image cmdlets.</summary>
         public string? Path { get; init; }
 
         /// <summary>The Linux root folder, when read with -RootPath.</summary>

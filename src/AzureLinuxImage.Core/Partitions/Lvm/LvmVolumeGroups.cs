@@ -270,21 +270,34 @@ namespace AzureLinuxImage.Partitions.Lvm
             }
             while (count > 0)
             {
-                LvmSegment seg = Find(offset);
-                long within = offset - seg.Start;
-                long chunk = within / seg.StripeBytes;
-                int leg = (int)(chunk % seg.Legs.Length);
-                long row = chunk / seg.Legs.Length;
-                long inChunk = within % seg.StripeBytes;
-                var (pv, firstExtent) = seg.Legs[leg];
-                long pvOffset = pv.Start + (firstExtent * seg.ExtentBytes) + (row * seg.StripeBytes) + inChunk;
-                int n = (int)Math.Min(count, seg.StripeBytes - inChunk);
-                pv.Device.Read(pvOffset, buffer, index, n);
+                var (device, pvOffset, n) = Map(offset, count);
+                device.Read(pvOffset, buffer, index, n);
                 offset += n;
                 index += n;
                 count -= n;
             }
         }
+
+        /// <summary>
+        /// Where the LV's byte <paramref name="offset"/> lives: the PV device, the offset on it, and how many of
+        /// the next <paramref name="count"/> bytes are contiguous there (the same mapping reads and writes use).
+        /// </summary>
+        internal (BlockDevice Device, long Offset, int Count) Map(long offset, int count)
+        {
+            LvmSegment seg = Find(offset);
+            long within = offset - seg.Start;
+            long chunk = within / seg.StripeBytes;
+            int leg = (int)(chunk % seg.Legs.Length);
+            long row = chunk / seg.Legs.Length;
+            long inChunk = within % seg.StripeBytes;
+            var (pv, firstExtent) = seg.Legs[leg];
+            long pvOffset = pv.Start + (firstExtent * seg.ExtentBytes) + (row * seg.StripeBytes) + inChunk;
+            int n = (int)Math.Min(Math.Min(count, seg.StripeBytes - inChunk), seg.Start + seg.Length - offset);
+            return (pv.Device, pvOffset, n);
+        }
+
+        /// <summary>True when every segment has one leg (device-mapper's linear target).</summary>
+        internal bool IsLinear => segments.TrueForAll(s => s.Legs.Length == 1);
 
         private LvmSegment Find(long offset)
         {

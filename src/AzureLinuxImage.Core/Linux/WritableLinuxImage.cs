@@ -1,0 +1,320 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Threading;
+using AzureLinuxImage.Disks;
+using AzureLinuxImage.Errors;
+using AzureLinuxImage.FileSystems;
+using AzureLinuxImage.FileSystems.Ext;
+using AzureLinuxImage.FileSystems.Xfs;
+using AzureLinuxImage.IO;
+using AzureLinuxImage.Partitions;
+
+namespace AzureLinuxImage.Linux
+{
+    /// <summary>The bytes a staged change touches on one volume (for -Verbose).</summary>
+    public sealed class VolumeChange
+    {
+        internal VolumeChange(string volume, IReadOnlyList<(long Offset, long Length, string Stage)> ranges, IReadOnlyList<string> details)
+        {
+            Volume = volume;
+            Ranges = ranges;
+            Details = details;
+        }
+
+        /// <summary>The volume ("partition 1 of disk.vhd").</summary>
+        public string Volume { get; }
+
+        /// <summary>Byte ranges on the volume (4 KiB pages, merged) and the stage each is written in.</summary>
+        public IReadOnlyList<(long Offset, long Length, string Stage)> Ranges { get; }
+
+        /// <summary>Inodes (and similar) the file system's writer reports.</summary>
+        public IReadOnlyList<string> Details { get; }
+
+        /// <summary>Bytes that would be written.</summary>
+        public long Bytes => Ranges.Sum(r => r.Length);
+    }
+
+    /// <summary>
+    /// A Linux image opened for changes (issue 17): the assembled view (root plus fstab mounts) as one
+    /// <see cref="IFileSystemWriter"/>. Every change is staged in memory; nothing reaches a file before
+    /// <see cref="Commit"/>, so an error, a cancel or a dry run leaves the image byte-identical. In place
+    /// the image's own file is written (fixed VHD or raw only); with a destination the image is first
+    /// copied (sparse) to a temporary file next to it, changed there, and renamed over the destination
+    /// on commit, so the source is never opened for writing and no partial destination ever exists.
+    /// </summary>
+    internal sealed class WritableLinuxImage : IDisposable
+    {
+        private readonly LinuxImage image;
+        private readonly MountedFileSystemWriter writer;
+        private readonly List<(StagedBlockDevice Device, IFileSystemWriter Writer)> staged;
+        private readonly string? temporary;
+        private readonly string? destination;
+        private readonly bool overwrite;
+        private bool committed;
+
+        private WritableLinuxImage(string source, LinuxImage image, MountedFileSystemWriter writer, List<(StagedBlockDevice, IFileSystemWriter)> staged, bool dryRun, string? temporary, string? destination, bool overwrite)
+        {
+            SourcePath = source;
+            this.image = image;
+            this.writer = writer;
+            this.staged = staged;
+            DryRun = dryRun;
+            this.temporary = temporary;
+            this.destination = destination;
+            this.overwrite = overwrite;
+        }
+
+        /// <summary>The image read from.</summary>
+        public string SourcePath { get; }
+
+        /// <summary>The image the changes go to: the destination, or the source in place.</summary>
+        public string TargetPath => destination ?? SourcePath;
+
+        /// <summary>True when opened for a dry run (-WhatIf): changes are staged and listed, never written.</summary>
+        public bool DryRun { get; }
+
+        /// <summary>The assembled view: reads see staged changes; writes are routed to each mount's file system.</summary>
+        public IFileSystemWriter FileSystem => writer;
+
+        /// <summary>The image as read (partitions, volumes, mounts).</summary>
+        public LinuxImage Image => image;
+
+        /// <summary>Warnings from opening the image (damage worked around, mounts left out).</summary>
+        public IReadOnlyList<string> Warnings => image.Warnings;
+
+        /// <summary>The entries changed so far, in order.</summary>
+        public IReadOnlyList<ItemChange> Changes => writer.Changes;
+
+        /// <summary>Where the staged changes would be written, per volume (blocks and inodes, for -Verbose).</summary>
+        public IReadOnlyList<VolumeChange> VolumeChanges
+        {
+            get
+            {
+                var result = new List<VolumeChange>();
+                foreach (var (device, fsWriter) in staged)
+                {
+                    if (!device.HasChanges)
+                    {
+                        continue;
+                    }
+                    var details = new List<string>();
+                    if (fsWriter is XfsFileSystemWriter xfs && xfs.TouchedInodes.Count > 0)
+                    {
+                        details.Add("inodes " + string.Join(", ", xfs.TouchedInodes));
+                    }
+                    result.Add(new VolumeChange(device.Description, device.Changes.Select(c => (c.Offset, c.Length, c.Stage.ToString())).ToList(), details));
+                }
+                return result;
+            }
+        }
+
+        /// <summary>
+        /// Opens <paramref name="imagePath"/> for changes. <paramref name="destination"/>: write a changed copy there
+        /// instead (the source stays untouched; <paramref name="overwrite"/> allows replacing an existing file).
+        /// <paramref name="dryRun"/>: stage and list only; <see cref="Commit"/> then refuses.
+        /// </summary>
+        public static WritableLinuxImage Open(string imagePath, string? destination, bool dryRun, bool overwrite = false, CancellationToken cancel = default)
+        {
+            string source = Path.GetFullPath(imagePath);
+            string? target = destination == null ? null : Path.GetFullPath(destination);
+            if (target != null && string.Equals(target, source, StringComparison.Ordinal))
+            {
+                throw new AzureLinuxImageException("DestinationIsSource", ErrorKind.InvalidArgument, $"{source}: the destination is the image itself; leave -Destination out to change it in place.", source);
+            }
+            if (target != null)
+            {
+                CheckDestination(target, overwrite);
+            }
+
+            DiskImage disk;
+            string? temporary = null;
+            if (dryRun)
+            {
+                // Same refusals as a real run (format, destination), without write access.
+                disk = DiskImage.Open(source);
+                if (!((disk.Format == DiskFormat.Raw || disk.Format == DiskFormat.Vhd) && disk.Variant == DiskVariant.Fixed))
+                {
+                    disk.Dispose();
+                    disk = WritableDiskImage.Open(source); // throws the typed format error
+                }
+            }
+            else if (target != null)
+            {
+                using (DiskImage probe = DiskImage.Open(source))
+                {
+                    // Refuse unwritable formats before copying gigabytes.
+                    if (!((probe.Format == DiskFormat.Raw || probe.Format == DiskFormat.Vhd) && probe.Variant == DiskVariant.Fixed))
+                    {
+                        WritableDiskImage.Open(source).Dispose();
+                    }
+                }
+                temporary = Path.Combine(Path.GetDirectoryName(target) ?? ".", "." + Path.GetFileName(target) + "." + Guid.NewGuid().ToString("N").Substring(0, 8) + ".partial");
+                try
+                {
+                    using (var from = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.None))
+                    using (var to = new FileStream(temporary, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.None))
+                    {
+                        SparseCopy.Copy(from, to, cancel);
+                    }
+                    disk = WritableDiskImage.Open(temporary);
+                }
+                catch
+                {
+                    TryDelete(temporary);
+                    throw;
+                }
+            }
+            else
+            {
+                disk = WritableDiskImage.Open(source);
+            }
+
+            var stagedDevices = new List<(StagedBlockDevice, IFileSystemWriter)>();
+            var byDevice = new Dictionary<BlockDevice, IFileSystemWriter>();
+            IFileSystem OpenWriter(BlockDevice device, FileSystemKind kind)
+            {
+                if (byDevice.TryGetValue(device, out IFileSystemWriter? known))
+                {
+                    return known;
+                }
+                IFileSystemWriter opened = OpenVolume(device, kind, dryRun, stagedDevices);
+                byDevice[device] = opened;
+                return opened;
+            }
+
+            LinuxImage image;
+            try
+            {
+                image = LinuxImage.Open(disk, ownsDisk: true, OpenWriter);
+            }
+            catch
+            {
+                if (temporary != null)
+                {
+                    TryDelete(temporary);
+                }
+                throw;
+            }
+            try
+            {
+                image.RequireFileSystem();
+                var view = (MountedFileSystem)image.FileSystem!;
+                return new WritableLinuxImage(source, image, new MountedFileSystemWriter(view), stagedDevices, dryRun, temporary, target, overwrite);
+            }
+            catch
+            {
+                image.Dispose();
+                if (temporary != null)
+                {
+                    TryDelete(temporary);
+                }
+                throw;
+            }
+        }
+
+        /// <summary>
+        /// Writes every staged change (each file system in its crash-safe order, flushed between stages);
+        /// with a destination, then renames the copy over it and syncs the folder.
+        /// </summary>
+        public void Commit()
+        {
+            if (DryRun)
+            {
+                throw new InvalidOperationException($"{SourcePath}: opened for a dry run; nothing can be committed.");
+            }
+            if (committed)
+            {
+                throw new InvalidOperationException($"{SourcePath}: the changes were committed already.");
+            }
+            writer.Commit();
+            committed = true;
+            if (temporary != null && destination != null)
+            {
+                image.Dispose();
+                if (File.Exists(destination))
+                {
+                    if (!overwrite)
+                    {
+                        throw new AzureLinuxImageException("DestinationExists", ErrorKind.AlreadyExists, $"{destination} appeared while the copy was changed; nothing was overwritten.", destination);
+                    }
+                    File.Replace(temporary, destination, null);
+                }
+                else
+                {
+                    File.Move(temporary, destination);
+                }
+                UnixFileApi.SyncDirectory(Path.GetDirectoryName(destination) ?? ".");
+            }
+        }
+
+        public void Dispose()
+        {
+            image.Dispose();
+            if (temporary != null && File.Exists(temporary))
+            {
+                TryDelete(temporary);
+            }
+        }
+
+        private static IFileSystemWriter OpenVolume(BlockDevice device, FileSystemKind kind, bool dryRun, List<(StagedBlockDevice, IFileSystemWriter)> stagedDevices)
+        {
+            IBlockDeviceSink? sink = null;
+            string? notWritable = null;
+            if (!dryRun)
+            {
+                try
+                {
+                    sink = BlockDeviceSinks.For(device);
+                }
+                catch (AzureLinuxImageException e)
+                {
+                    notWritable = e.Message;
+                }
+            }
+            if (notWritable == null && (kind == FileSystemKind.Ext2 || kind == FileSystemKind.Ext3 || kind == FileSystemKind.Ext4 || kind == FileSystemKind.Xfs))
+            {
+                var stagedDevice = new StagedBlockDevice(device, sink);
+                IFileSystemWriter w = kind == FileSystemKind.Xfs ? XfsFileSystemWriter.Open(stagedDevice) : OpenExt(stagedDevice);
+                stagedDevices.Add((stagedDevice, w));
+                return w;
+            }
+            IFileSystem reader = FileSystemOpeners.Open(device, kind);
+            return new ReadOnlyFileSystemWriter(reader, notWritable ?? $"{kind} file systems are read but not written in this version.");
+        }
+
+        private static IFileSystemWriter OpenExt(StagedBlockDevice device) => ExtFileSystem.OpenForWriting(device);
+
+        private static void CheckDestination(string target, bool overwrite)
+        {
+            string folder = Path.GetDirectoryName(target) ?? ".";
+            if (!Directory.Exists(folder))
+            {
+                throw new AzureLinuxImageException("DestinationFolderNotFound", ErrorKind.NotFound, $"{target}: the folder {folder} does not exist.", target);
+            }
+            if (Directory.Exists(target))
+            {
+                throw new AzureLinuxImageException("DestinationIsFolder", ErrorKind.InvalidArgument, $"{target} is a folder; give the new image's file name.", target);
+            }
+            if (File.Exists(target) && !overwrite)
+            {
+                throw new AzureLinuxImageException("DestinationExists", ErrorKind.AlreadyExists, $"{target} already exists. Use -Force (--force) to overwrite it.", target);
+            }
+        }
+
+        private static void TryDelete(string path)
+        {
+            try
+            {
+                File.Delete(path);
+            }
+            catch (IOException)
+            {
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
+        }
+    }
+}
