@@ -11,12 +11,14 @@ namespace AzureLinuxImage.Cli.Verbs
         {
             var image = new Argument<string?>("image") { Description = "Disk image to change in place (or use --root).", Arity = ArgumentArity.ZeroOrOne };
             var root = new Option<string?>("--root") { Description = "A Linux root folder (a mounted or extracted image) instead of an image." };
+            var destination = new Option<string?>("--destination") { Description = "Write a changed copy of the image here; the image itself is not changed." };
+            var force = new Option<bool>("--force") { Description = "With --destination: replace an existing file." };
             var dryRun = new Option<bool>("--dry-run") { Description = "Show what would be written; write nothing." };
             var json = new Option<bool>("--json") { Description = "Write the changes as JSON on stdout." };
             var verbose = new Option<bool>("--verbose") { Description = "Say what is being done." };
             var command = new Command("agentless", "Install and enable a first-boot unit that reports the VM ready to Azure once, for images without an agent (a POSIX sh reporter using the image's curl or wget, or azlinux).")
             {
-                image, root, dryRun, json, verbose,
+                image, root, destination, force, dryRun, json, verbose,
             };
             command.SetAction(parse => CliErrors.Run(() =>
             {
@@ -26,10 +28,16 @@ namespace AzureLinuxImage.Cli.Verbs
                 {
                     throw new AzureLinuxImageException("ImageOrRootRequired", ErrorKind.InvalidArgument, "Give an image or --root DIR (one of them).");
                 }
-                var options = new InstallAgentlessProvisioningOptions { ImagePath = imagePath, RootPath = rootPath };
+                var options = new InstallAgentlessProvisioningOptions
+                {
+                    ImagePath = imagePath,
+                    RootPath = rootPath,
+                    Destination = parse.GetValue(destination),
+                    Force = parse.GetValue(force),
+                };
                 bool dry = parse.GetValue(dryRun);
                 using var context = new CliContext(dryRun: dry, verbose: parse.GetValue(verbose));
-                return ChangeText.Write(InstallAgentlessProvisioning.Run(options, context), parse.GetValue(json), dry, imagePath ?? rootPath!);
+                return ChangeText.Write(InstallAgentlessProvisioning.Run(options, context), parse.GetValue(json), dry, parse.GetValue(destination) ?? imagePath ?? rootPath!);
             }));
             return command;
         }

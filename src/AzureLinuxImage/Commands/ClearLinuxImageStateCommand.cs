@@ -37,6 +37,8 @@ namespace AzureLinuxImage.Commands
                     {
                         ImagePath = isRoot ? null : target,
                         RootPath = isRoot ? target : null,
+                        Destination = isRoot ? null : DestinationPath,
+                        Force = Force,
                         RemoveUsers = RemoveUser?.ToList() ?? new System.Collections.Generic.List<string>(),
                         LockPasswords = LockPassword,
                         TruncateLogs = TruncateLog,

@@ -18,7 +18,13 @@ namespace AzureLinuxImage.Commands
             {
                 ForEachItem(target, () =>
                 {
-                    var options = new InstallAgentlessProvisioningOptions { ImagePath = isRoot ? null : target, RootPath = isRoot ? target : null };
+                    var options = new InstallAgentlessProvisioningOptions
+                    {
+                        ImagePath = isRoot ? null : target,
+                        RootPath = isRoot ? target : null,
+                        Destination = isRoot ? null : DestinationPath,
+                        Force = Force,
+                    };
                     WriteObject(InstallAgentlessProvisioning.Run(options, Context), enumerateCollection: true);
                 });
             }

@@ -42,6 +42,8 @@ namespace AzureLinuxImage.Commands
                     {
                         ImagePath = isRoot ? null : target,
                         RootPath = isRoot ? target : null,
+                        Destination = isRoot ? null : DestinationPath,
+                        Force = Force,
                         Rules = Rule?.ToList() ?? new List<string>(),
                         ExcludeRules = ExcludeRule?.ToList() ?? new List<string>(),
                         ProvisioningAgent = ProvisioningAgent,

@@ -15,6 +15,20 @@ namespace AzureLinuxImage.Commands
         [ValidateNotNullOrEmpty]
         public string RootPath { get; set; } = null!;
 
+        /// <summary>Write a changed copy of the image to this file instead of changing the image (images only; the source is never changed).</summary>
+        [Parameter(ParameterSetName = PathSet)]
+        [Parameter(ParameterSetName = LiteralPathSet)]
+        [ValidateNotNullOrEmpty]
+        public string? Destination { get; set; }
+
+        /// <summary>With -Destination: replace an existing file.</summary>
+        [Parameter(ParameterSetName = PathSet)]
+        [Parameter(ParameterSetName = LiteralPathSet)]
+        public SwitchParameter Force { get; set; }
+
+        /// <summary>-Destination resolved against the current location; null when not given.</summary>
+        protected string? DestinationPath => Destination == null ? null : ResolveOutputPath(Destination);
+
         /// <summary>The images or root folders of this pipeline item, each with whether it is a folder.</summary>
         protected IEnumerable<(string Target, bool IsRoot)> Targets() => ParameterSetName == RootPathSet
             ? ResolveInputPaths(new[] { RootPath }, literal: true).Select(p => (p, true))

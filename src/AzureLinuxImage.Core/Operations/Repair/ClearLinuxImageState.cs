@@ -27,6 +27,12 @@ namespace AzureLinuxImage.Operations
 
         /// <summary>Empty the log files under /var/log and remove rotated logs and the journal.</summary>
         public bool TruncateLogs { get; set; }
+
+        /// <summary>Write a changed copy of the image here instead of changing it in place (images only).</summary>
+        public string? Destination { get; set; }
+
+        /// <summary>With <see cref="Destination"/>: replace an existing file.</summary>
+        public bool Force { get; set; }
     }
 
     /// <summary>
@@ -43,7 +49,7 @@ namespace AzureLinuxImage.Operations
 
         public const string KeygenUnit = "azlinux-ssh-keygen.service";
 
-        public static IReadOnlyList<LinuxImageChange> Run(ClearLinuxImageStateOptions options, IOperationContext context, WritableImageOpener? imageOpener = null)
+        public static IReadOnlyList<LinuxImageChange> Run(ClearLinuxImageStateOptions options, IOperationContext context)
         {
             foreach (string u in options.RemoveUsers)
             {
@@ -52,7 +58,12 @@ namespace AzureLinuxImage.Operations
                     throw new AzureLinuxImageException("InvalidUserName", ErrorKind.InvalidArgument, $"'{u}' cannot be removed: {(u == "root" ? "root is never removed" : "not a valid user name")}.");
                 }
             }
-            using WritableTarget target = WritableTarget.Open(options.ImagePath, options.RootPath, context, imageOpener);
+            return WriteOperation.Execute(options.ImagePath, options.RootPath, options.Destination, options.Force, "Generalize the Linux image", context,
+                target => Clear(target, options, context));
+        }
+
+        private static ImageEditor Clear(WritableTarget target, ClearLinuxImageStateOptions options, IOperationContext context)
+        {
             var ed = new ImageEditor(target.Writer, target.Source, "Generalize");
             var facts = new LinuxFacts(target.Writer, target.Disk);
             Accounts? accounts = facts.Accounts.Value;
@@ -115,7 +126,7 @@ namespace AzureLinuxImage.Operations
             }
             RedactShadow(ed);
             context.Progress("Generalizing Linux image", "done", 4, 4);
-            return WriteOperation.Finish(target, ed.Changes, "Generalize the Linux image", context);
+            return ed;
         }
 
         /// <summary>

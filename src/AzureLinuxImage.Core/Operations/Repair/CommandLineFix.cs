@@ -212,7 +212,10 @@ namespace AzureLinuxImage.Operations
             }
             string padded = newBody + new string('#', size - Encoding.UTF8.GetByteCount(newBody));
             // grubenv is one block: report the kernelopts line, write the whole padded block.
-            ed.Writer.WriteFile(path, new System.IO.MemoryStream(Encoding.UTF8.GetBytes(padded), false));
+            if (!ed.Stage(ruleId, path, () => ed.Writer.WriteFile(path, new System.IO.MemoryStream(Encoding.UTF8.GetBytes(padded), false))))
+            {
+                return false;
+            }
             ed.Changes.Add(ed.Change(ruleId, LinuxImageChangeAction.Edited, path, k + 1, before, lines[k], description + " (grubenv kernelopts, used by BLS entries)"));
             return true;
         }

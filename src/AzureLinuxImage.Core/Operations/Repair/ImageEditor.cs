@@ -137,6 +137,25 @@ namespace AzureLinuxImage.Operations
 
         public List<LinuxImageChange> Changes { get; } = new List<LinuxImageChange>();
 
+        /// <summary>
+        /// Runs one staged change; a change the file system refuses (ErrorKind.NotSupported: XFS cannot create files or
+        /// grow one in place, for example) is reported NotFixed with the writer's reason and the run goes on, so the
+        /// edits that fit are still made. False when refused.
+        /// </summary>
+        public bool Stage(string? ruleId, string path, Action change)
+        {
+            try
+            {
+                change();
+                return true;
+            }
+            catch (AzureLinuxImageException e) when (e.Kind == ErrorKind.NotSupported)
+            {
+                NotFixed(ruleId ?? Operation, path, 0, "Refused by the image's file system: " + e.Message, "Make this change inside the VM (or on a mounted copy).");
+                return false;
+            }
+        }
+
         /// <summary>Opens a text file for editing (a missing file edits as empty and is created on save).</summary>
         public TextFileEdit Open(string path) => new TextFileEdit(path, Writer.TryReadText(path, 4 * 1024 * 1024));
 
@@ -147,9 +166,13 @@ namespace AzureLinuxImage.Operations
             {
                 return false;
             }
-            using (var content = new MemoryStream(edit.ToBytes(), false))
+            if (!Stage(ruleId, edit.Path, () =>
             {
+                using var content = new MemoryStream(edit.ToBytes(), false);
                 Writer.WriteFile(edit.Path, content, attributes);
+            }))
+            {
+                return false;
             }
             if (!edit.Exists)
             {
@@ -164,14 +187,19 @@ namespace AzureLinuxImage.Operations
         }
 
         /// <summary>Creates (or replaces) a whole file and reports it.</summary>
-        public void WriteFile(string path, string text, string? ruleId, string description, NewItemAttributes? attributes = null)
+        public bool WriteFile(string path, string text, string? ruleId, string description, NewItemAttributes? attributes = null)
         {
             string? before = Writer.TryReadText(path, 4 * 1024 * 1024);
-            using (var content = new MemoryStream(Encoding.UTF8.GetBytes(text), false))
+            if (!Stage(ruleId, path, () =>
             {
+                using var content = new MemoryStream(Encoding.UTF8.GetBytes(text), false);
                 Writer.WriteFile(path, content, attributes);
+            }))
+            {
+                return false;
             }
             Changes.Add(Change(ruleId, before == null ? LinuxImageChangeAction.Created : LinuxImageChangeAction.Edited, path, 0, before?.TrimEnd('\n'), text.TrimEnd('\n'), description));
+            return true;
         }
 
         /// <summary>Removes an entry (a link itself, not its target; a directory with its content) and reports it.</summary>
@@ -182,7 +210,10 @@ namespace AzureLinuxImage.Operations
             {
                 return false;
             }
-            Writer.Delete(path, recursive: e.Type == FileEntryType.Directory);
+            if (!Stage(ruleId, path, () => Writer.Delete(path, recursive: e.Type == FileEntryType.Directory)))
+            {
+                return false;
+            }
             Changes.Add(Change(ruleId, LinuxImageChangeAction.Removed, path, 0,
                 e.Type == FileEntryType.Symlink ? "-> " + e.LinkTarget : e.Type == FileEntryType.Directory ? "directory" : $"{e.Size} bytes", null, description));
             return true;
@@ -196,22 +227,30 @@ namespace AzureLinuxImage.Operations
             {
                 return false;
             }
-            using (var empty = new MemoryStream(new byte[0], false))
+            if (!Stage(ruleId, path, () =>
             {
+                using var empty = new MemoryStream(new byte[0], false);
                 Writer.WriteFile(path, empty);
+            }))
+            {
+                return false;
             }
             Changes.Add(Change(ruleId, LinuxImageChangeAction.Truncated, path, 0, $"{e.Size} bytes", "0 bytes", description));
             return true;
         }
 
-        public void CreateSymlink(string path, string target, string? ruleId, string description)
+        public bool CreateSymlink(string path, string target, string? ruleId, string description)
         {
-            Writer.CreateSymlink(path, target);
+            if (!Stage(ruleId, path, () => Writer.CreateSymlink(path, target)))
+            {
+                return false;
+            }
             Changes.Add(Change(ruleId, LinuxImageChangeAction.Created, path, 0, null, "-> " + target, description));
+            return true;
         }
 
         /// <summary>Creates every missing directory of <paramref name="path"/> (0755 root:root), reporting each.</summary>
-        public void EnsureDirectory(string path, string? ruleId)
+        public bool EnsureDirectory(string path, string? ruleId)
         {
             string current = string.Empty;
             foreach (string part in path.Split(new[] { '/' }, StringSplitOptions.RemoveEmptyEntries))
@@ -220,7 +259,11 @@ namespace AzureLinuxImage.Operations
                 FileEntry? e = Writer.GetEntry(current);
                 if (e == null)
                 {
-                    Writer.CreateDirectory(current, new NewItemAttributes { Mode = 0x1ED });
+                    string dir = current;
+                    if (!Stage(ruleId, dir, () => Writer.CreateDirectory(dir, new NewItemAttributes { Mode = 0x1ED })))
+                    {
+                        return false;
+                    }
                     Changes.Add(Change(ruleId, LinuxImageChangeAction.Created, current, 0, null, "directory", "Needed by the files below."));
                 }
                 else if (e.Type != FileEntryType.Directory)
@@ -228,6 +271,7 @@ namespace AzureLinuxImage.Operations
                     throw new AzureLinuxImageException("NotADirectory", ErrorKind.InvalidArgument, $"{Source}: {current} is not a directory.", Source);
                 }
             }
+            return true;
         }
 
         public void NotFixed(string ruleId, string? itemPath, int line, string description, string? remediation) =>

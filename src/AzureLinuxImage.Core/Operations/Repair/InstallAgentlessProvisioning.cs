@@ -17,6 +17,12 @@ namespace AzureLinuxImage.Operations
 
         /// <summary>A Linux root folder.</summary>
         public string? RootPath { get; set; }
+
+        /// <summary>Write a changed copy of the image here instead of changing it in place (images only).</summary>
+        public string? Destination { get; set; }
+
+        /// <summary>With <see cref="Destination"/>: replace an existing file.</summary>
+        public bool Force { get; set; }
     }
 
     /// <summary>
@@ -42,9 +48,11 @@ namespace AzureLinuxImage.Operations
             return r.ReadToEnd().Replace("\r\n", "\n");
         }
 
-        public static IReadOnlyList<LinuxImageChange> Run(InstallAgentlessProvisioningOptions options, IOperationContext context, WritableImageOpener? imageOpener = null)
+        public static IReadOnlyList<LinuxImageChange> Run(InstallAgentlessProvisioningOptions options, IOperationContext context) =>
+            WriteOperation.Execute(options.ImagePath, options.RootPath, options.Destination, options.Force, "Install agent-less provisioning", context, Install);
+
+        private static ImageEditor Install(WritableTarget target)
         {
-            using WritableTarget target = WritableTarget.Open(options.ImagePath, options.RootPath, context, imageOpener);
             IFileSystemWriter w = target.Writer;
             var facts = new LinuxFacts(w, target.Disk);
             var ctx = new ReadinessContext(facts, null, ProvisioningAgentChoice.Auto);
@@ -106,7 +114,7 @@ namespace AzureLinuxImage.Operations
                     new NewItemAttributes { Mode = 0x1ED });
                 if (w.GetEntry(ScriptPath)?.Mode is uint mode && mode != 0 && (mode & 0x49) != 0x49)
                 {
-                    w.SetAttributes(ScriptPath, mode: 0x1ED);
+                    ed.Stage(Rule, ScriptPath, () => w.SetAttributes(ScriptPath, mode: 0x1ED));
                 }
                 exec = ScriptPath;
             }
@@ -137,7 +145,7 @@ namespace AzureLinuxImage.Operations
             {
                 ed.CreateSymlink(wants, UnitPath, Rule, "Enabled: the link systemctl enable makes (WantedBy=multi-user.target).");
             }
-            return WriteOperation.Finish(target, ed.Changes, "Install agent-less provisioning", context);
+            return ed;
         }
     }
 }

@@ -313,9 +313,13 @@ namespace AzureLinuxImage.Operations
             {
                 return false;
             }
-            using (var content = new System.IO.MemoryStream(after.ToBytes(), false))
+            if (!ed.Stage(rule, WaagentConfigLocation.ConfigPathInRoot, () =>
             {
+                using var content = new System.IO.MemoryStream(after.ToBytes(), false);
                 W.WriteFile(WaagentConfigLocation.ConfigPathInRoot, content);
+            }))
+            {
+                return true;
             }
             foreach (WaagentConfigLine line in after.Lines.Where(l => l.Kind == WaagentLineKind.Setting))
             {
@@ -391,8 +395,13 @@ namespace AzureLinuxImage.Operations
             string? main = W.TryReadText("/etc/ssh/sshd_config");
             if (main != null && Regex.IsMatch(main, @"^\s*Include\s+/etc/ssh/sshd_config\.d/\*\.conf", RegexOptions.Multiline | RegexOptions.IgnoreCase) && W.IsDirectory("/etc/ssh/sshd_config.d"))
             {
-                ed.WriteFile("/etc/ssh/sshd_config.d/50-azure.conf", "ClientAliveInterval 180\n", "SshClientAliveInterval", why);
-                return true;
+                int before = ed.Changes.Count;
+                if (ed.WriteFile("/etc/ssh/sshd_config.d/50-azure.conf", "ClientAliveInterval 180\n", "SshClientAliveInterval", why))
+                {
+                    return true;
+                }
+                // Cannot create a file here (XFS): set it in sshd_config itself, before any Match block.
+                ed.Changes.RemoveRange(before, ed.Changes.Count - before);
             }
             TextFileEdit config = ed.Open("/etc/ssh/sshd_config");
             int match = config.Lines.Where(l => Regex.IsMatch(l.Text, @"^\s*Match\s", RegexOptions.IgnoreCase)).Select(l => l.Index).DefaultIfEmpty(-1).First();
@@ -459,17 +468,28 @@ namespace AzureLinuxImage.Operations
                 string interfaces = "/etc/network/interfaces";
                 string? main = W.TryReadText(interfaces);
                 bool sourcesDir = main != null && Regex.IsMatch(main, @"^\s*source(-directory)?\s+/etc/network/interfaces\.d", RegexOptions.Multiline);
+                const string why = "Nothing configured the NIC: DHCP on eth0, as Debian's cloud images do (R-NOAGENT-2).";
+                bool done = false;
                 if (sourcesDir && W.IsDirectory("/etc/network/interfaces.d"))
                 {
-                    ed.WriteFile("/etc/network/interfaces.d/eth0", "auto eth0\niface eth0 inet dhcp\n", "DhcpPrimaryNic",
-                        "Nothing configured the NIC: DHCP on eth0, as Debian's cloud images do (R-NOAGENT-2).");
+                    int before = ed.Changes.Count;
+                    done = ed.WriteFile("/etc/network/interfaces.d/eth0", "auto eth0\niface eth0 inet dhcp\n", "DhcpPrimaryNic", why);
+                    if (!done)
+                    {
+                        // A file system that cannot create files (XFS here) may still grow the existing one in place.
+                        ed.Changes.RemoveRange(before, ed.Changes.Count - before);
+                    }
                 }
-                else
+                if (!done)
                 {
                     TextFileEdit edit = ed.Open(interfaces);
                     edit.Append("auto eth0");
                     edit.Append("iface eth0 inet dhcp");
-                    ed.Save(edit, "DhcpPrimaryNic", "Nothing configured the NIC: DHCP on eth0, as Debian's cloud images do (R-NOAGENT-2).");
+                    done = ed.Save(edit, "DhcpPrimaryNic", why);
+                }
+                if (!done)
+                {
+                    return true;
                 }
                 addArgs.Add("net.ifnames=0");
                 return true;

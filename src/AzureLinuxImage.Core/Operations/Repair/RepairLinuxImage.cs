@@ -24,6 +24,12 @@ namespace AzureLinuxImage.Operations
 
         /// <summary>The provisioning agent the image is meant to use (as for Test-LinuxImageReadiness).</summary>
         public ProvisioningAgentChoice ProvisioningAgent { get; set; }
+
+        /// <summary>Write a changed copy of the image here instead of changing it in place (images only).</summary>
+        public string? Destination { get; set; }
+
+        /// <summary>With <see cref="Destination"/>: replace an existing file.</summary>
+        public bool Force { get; set; }
     }
 
     /// <summary>
@@ -40,8 +46,7 @@ namespace AzureLinuxImage.Operations
             "NoStaleProvisioningState", "NoDhcpLeases", "NoPasswordHashes", "NoAuthorizedKeys", "NoShellHistory", "MachineIdBlank", "SshHostKeysRegenerated",
         };
 
-        public static IReadOnlyList<LinuxImageChange> Run(RepairLinuxImageOptions options, IOperationContext context, WritableImageOpener? imageOpener = null,
-            InitramfsLister? initramfsReader = null)
+        public static IReadOnlyList<LinuxImageChange> Run(RepairLinuxImageOptions options, IOperationContext context, InitramfsLister? initramfsReader = null)
         {
             IReadOnlyList<string> unknownRules = ReadinessRules.Unmatched(options.Rules.Concat(options.ExcludeRules));
             if (unknownRules.Count > 0)
@@ -50,7 +55,12 @@ namespace AzureLinuxImage.Operations
                     $"No rule is named {string.Join(", ", unknownRules)}. Rules: {string.Join(", ", ReadinessRules.All.Select(r => r.Id))}.");
             }
             IReadOnlyList<ReadinessRule> rules = ReadinessRules.Select(options.Rules, options.ExcludeRules);
-            using WritableTarget target = WritableTarget.Open(options.ImagePath, options.RootPath, context, imageOpener);
+            return WriteOperation.Execute(options.ImagePath, options.RootPath, options.Destination, options.Force, "Repair the Linux image", context,
+                target => Fix(target, rules, options, context, initramfsReader));
+        }
+
+        private static ImageEditor Fix(WritableTarget target, IReadOnlyList<ReadinessRule> rules, RepairLinuxImageOptions options, IOperationContext context, InitramfsLister? initramfsReader)
+        {
             var ed = new ImageEditor(target.Writer, target.Source, "Repair");
             context.Progress("Repairing Linux image", "checking", 0, 3);
             var before = Check(target, rules, options, initramfsReader);
@@ -81,7 +91,7 @@ namespace AzureLinuxImage.Operations
                 }
             }
             context.Progress("Repairing Linux image", "done", 3, 3);
-            return WriteOperation.Finish(target, ed.Changes, "Repair the Linux image", context);
+            return ed;
         }
 
         private sealed record Checked(ReadinessFinding Finding, ReadinessContext Context);
