@@ -27,6 +27,9 @@
         'Set-LinuxImageContent'
         'Remove-LinuxImageItem'
         'New-LinuxImageItem'
+        'Repair-LinuxImage'
+        'Clear-LinuxImageState'
+        'Install-AgentlessProvisioning'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

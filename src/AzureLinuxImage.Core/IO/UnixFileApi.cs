@@ -199,6 +199,60 @@ namespace AzureLinuxImage.IO
             Close(fd);
         }
 
+        /// <summary>symlink(2): creates <paramref name="path"/> pointing at <paramref name="target"/> (stored as given); false with errno text.</summary>
+        public static bool TryCreateSymlink(string target, string path, out string? error)
+        {
+            error = null;
+            if (!IsLinux)
+            {
+                error = "symbolic links in a Linux root can only be made on Linux";
+                return false;
+            }
+            if (Symlink(Native(target), Native(path)) != 0)
+            {
+                error = $"symlink failed (errno {Marshal.GetLastWin32Error()})";
+                return false;
+            }
+            return true;
+        }
+
+        /// <summary>lchown(2): the owner of a link itself (or any entry, without following it); false with errno text.</summary>
+        public static bool TryLchown(string path, uint uid, uint gid, out string? error)
+        {
+            error = null;
+            if (!IsLinux)
+            {
+                return true;
+            }
+            if (Lchown(Native(path), uid, gid) != 0)
+            {
+                error = $"lchown to {uid}:{gid} failed (errno {Marshal.GetLastWin32Error()})";
+                return false;
+            }
+            return true;
+        }
+
+        /// <summary>Mode, uid and gid of <paramref name="path"/> itself (a link is not followed); null when not on Linux or the call fails.</summary>
+        public static UnixOwnership? GetOwnershipNoFollow(string path)
+        {
+            if (!IsLinux)
+            {
+                return null;
+            }
+            var buffer = new byte[StatxSize];
+            try
+            {
+                // AT_SYMLINK_NOFOLLOW (0x100).
+                return Statx(AtFdCwd, Native(path), 0x100, StatxBasicStats, buffer) == 0
+                    ? new UnixOwnership(BitConverter.ToUInt16(buffer, 28) & 0xFFFu, BitConverter.ToUInt32(buffer, 20), BitConverter.ToUInt32(buffer, 24))
+                    : (UnixOwnership?)null;
+            }
+            catch (EntryPointNotFoundException)
+            {
+                return null;
+            }
+        }
+
         private static byte[] Native(string path) => Encoding.UTF8.GetBytes(path + "\0");
 
         [DllImport("libc", EntryPoint = "statx", SetLastError = true)]
@@ -209,6 +263,12 @@ namespace AzureLinuxImage.IO
 
         [DllImport("libc", EntryPoint = "chown", SetLastError = true)]
         private static extern int Chown(byte[] path, uint uid, uint gid);
+
+        [DllImport("libc", EntryPoint = "symlink", SetLastError = true)]
+        private static extern int Symlink(byte[] target, byte[] path);
+
+        [DllImport("libc", EntryPoint = "lchown", SetLastError = true)]
+        private static extern int Lchown(byte[] path, uint uid, uint gid);
 
         [DllImport("libc", EntryPoint = "realpath", SetLastError = true)]
         private static extern IntPtr NativeRealPath(byte[] path, byte[] resolved);
