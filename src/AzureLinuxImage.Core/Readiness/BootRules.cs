@@ -25,7 +25,7 @@ namespace AzureLinuxImage.Readiness
                 "libata.atapi_enabled=0 and reserve=0x1f0,0x8 must be absent (they hide the provisioning DVD).",
                 Forbidden);
             yield return new ReadinessRule("BootConfigurationInSync", Area, "grub.cfg matches /etc/default/grub", "AZ-CMDLINE", ReadinessSeverity.Warning,
-                "The arguments of /etc/default/grub are those of the generated grub.cfg; otherwise grub-mkconfig was not rerun after an edit and the edit has no effect.",
+                "The arguments of /etc/default/grub and /etc/default/grub.d/*.cfg (read as grub-mkconfig sources them: the last assignment wins) are those of the generated grub.cfg; otherwise grub-mkconfig was not rerun after an edit and the edit has no effect.",
                 InSync);
         }
 
@@ -46,7 +46,11 @@ namespace AzureLinuxImage.Readiness
 
         internal static string SerialPort(ReadinessContext ctx) => ctx.Facts.Architecture.Value?.Name == "aarch64" ? "ttyAMA0" : "ttyS0";
 
-        /// <summary>How to add arguments on this image: grubby for BLS, /etc/default/grub otherwise.</summary>
+        /// <summary>
+        /// How to add arguments on this image: grubby for BLS; otherwise the file whose GRUB_CMDLINE_LINUX assignment
+        /// grub-mkconfig uses (the last one of /etc/default/grub and /etc/default/grub.d/*.cfg: an edit of an earlier
+        /// one would be overridden).
+        /// </summary>
         internal static string AddArguments(ReadinessContext ctx, string arguments)
         {
             BootConfiguration? boot = ctx.Facts.Boot.Value;
@@ -54,18 +58,38 @@ namespace AzureLinuxImage.Readiness
             {
                 return $"grubby --update-kernel=ALL --args=\"{arguments}\"";
             }
-            return $"In /etc/default/grub append \"{arguments}\" to GRUB_CMDLINE_LINUX, then run: {ctx.RegenerateGrub}";
+            GrubAssignment? at = boot?.Defaults.Last("GRUB_CMDLINE_LINUX");
+            string where = at == null ? GrubDefaults.MainFile : $"{at.Source.File} (line {at.Source.Line}, the assignment that decides it)";
+            return $"In {where} append \"{arguments}\" to GRUB_CMDLINE_LINUX, then run: {ctx.RegenerateGrub}";
         }
 
+        /// <summary>How to remove arguments: grubby for BLS; otherwise each assignment (file and line) that puts them on the command line.</summary>
         internal static string RemoveArguments(ReadinessContext ctx, IEnumerable<string> arguments)
         {
-            string args = string.Join(" ", arguments);
+            List<string> list = arguments.ToList();
+            string args = string.Join(" ", list);
             BootConfiguration? boot = ctx.Facts.Boot.Value;
             if (boot != null && boot.UsesBls)
             {
                 return $"grubby --update-kernel=ALL --remove-args=\"{args}\"";
             }
-            return $"Remove \"{args}\" from GRUB_CMDLINE_LINUX and GRUB_CMDLINE_LINUX_DEFAULT in /etc/default/grub, then run: {ctx.RegenerateGrub}";
+            var edits = new List<string>();
+            if (boot != null)
+            {
+                foreach (IGrouping<SourceLine, (string Arg, GrubAssignment At)> g in list
+                    .SelectMany(arg => boot.Defaults.Contributing(arg).Select(at => (Arg: arg, At: at)))
+                    .GroupBy(x => x.At.Source))
+                {
+                    edits.Add($"remove \"{string.Join(" ", g.Select(x => x.Arg).Distinct())}\" from {g.First().At.Key} at {g.Key}");
+                }
+            }
+            if (edits.Count == 0)
+            {
+                string files = boot == null || boot.Defaults.Files.Count == 0 ? GrubDefaults.MainFile : string.Join(" and ", boot.Defaults.Files);
+                return $"Remove \"{args}\" from GRUB_CMDLINE_LINUX and GRUB_CMDLINE_LINUX_DEFAULT in {files}, then run: {ctx.RegenerateGrub}";
+            }
+            string text = string.Join("; ", edits);
+            return char.ToUpperInvariant(text[0]) + text.Substring(1) + $", then run: {ctx.RegenerateGrub}";
         }
 
         private static RuleOutcome SerialConsole(ReadinessContext ctx)
@@ -124,14 +148,10 @@ namespace AzureLinuxImage.Readiness
             }
             SourceLine where = cmd.Source;
             BootConfiguration boot = ctx.Facts.Boot.Value!;
-            foreach (string key in new[] { "GRUB_CMDLINE_LINUX_DEFAULT", "GRUB_CMDLINE_LINUX" })
+            GrubAssignment? decides = bad.SelectMany(boot.Defaults.Contributing).FirstOrDefault();
+            if (decides != null && !boot.UsesBls)
             {
-                string? v = boot.DefaultGrub.Get(key);
-                if (v != null && KernelCommandLine.Split(v).Any(bad.Contains) && boot.DefaultGrubLines.TryGetValue(key, out int line))
-                {
-                    where = new SourceLine("/etc/default/grub", line);
-                    break;
-                }
+                where = decides.Source;
             }
             return Outcome.Fail($"The command line has {string.Join(" ", bad)}: boot messages are hidden from the serial console" +
                 (bad.Contains("crashkernel=auto") ? "; crashkernel=auto reserves 128 MB or more" : string.Empty) + ".", where, RemoveArguments(ctx, bad));
@@ -164,13 +184,14 @@ namespace AzureLinuxImage.Readiness
             }
             if (b.Disagreements.Count == 0)
             {
-                return Outcome.Pass($"{b.GrubConfigPath} has the arguments of /etc/default/grub.", b.DefaultEntry.CommandLine.Source);
+                return Outcome.Pass($"{b.GrubConfigPath} has the arguments of {string.Join(" with ", b.Defaults.Files)}.", b.DefaultEntry.CommandLine.Source);
             }
             string only = string.Join(" ", b.Disagreements.Where(d => d[0] == '+').Select(d => d.Substring(1)));
             string extra = string.Join(" ", b.Disagreements.Where(d => d[0] == '-').Select(d => d.Substring(1)));
-            string msg = (only.Length > 0 ? $"/etc/default/grub has {only} that {b.GrubConfigPath} lacks" : string.Empty) +
+            string defaults = string.Join(" with ", b.Defaults.Files);
+            string msg = (only.Length > 0 ? $"{defaults} {(b.Defaults.Files.Count > 1 ? "give" : "has")} {only} that {b.GrubConfigPath} lacks" : string.Empty) +
                 (only.Length > 0 && extra.Length > 0 ? "; " : string.Empty) +
-                (extra.Length > 0 ? $"{b.GrubConfigPath} has {extra} that /etc/default/grub does not" : string.Empty);
+                (extra.Length > 0 ? $"{b.GrubConfigPath} has {extra} that {defaults} {(b.Defaults.Files.Count > 1 ? "do" : "does")} not give" : string.Empty);
             return Outcome.Fail(msg + " (grub-mkconfig was not rerun).", b.DefaultEntry.CommandLine.Source, $"Run: {ctx.RegenerateGrub}");
         }
     }
