@@ -82,11 +82,11 @@ namespace AzureLinuxImage.Tests.Readiness
         {
             LinuxRoot root = roots.AzureReady;
             using System.IDisposable change = root.Change();
-            root.Write(CloudImg, "GRUB_CMDLINE_LINUX=\"$GRUB_CMDLINE_LINUX net.ifnames=0\"\n");
+            root.Write(CloudImg, "GRUB_CMDLINE_LINUX=\"$GRUB_CMDLINE_LINUX nvme_core.io_timeout=240\"\n");
             // grub.cfg not regenerated: the drop-in's argument is missing from it, which is a real disagreement.
             ReadinessFinding f = Rule(Check(root.Path), "BootConfigurationInSync");
             Assert.Equal(ReadinessStatus.Warning, f.Status);
-            Assert.Contains("net.ifnames=0", f.Message);
+            Assert.Contains("nvme_core.io_timeout=240", f.Message);
             Assert.Contains("50-cloudimg-settings.cfg", f.Message);
         }
 
