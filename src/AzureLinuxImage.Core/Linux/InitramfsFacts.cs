@@ -8,10 +8,16 @@ using AzureLinuxImage.FileSystems;
 
 namespace AzureLinuxImage.Linux
 {
+    /// <summary>One entry of an initramfs: its name, and its text when it is a boot script (<see cref="InitramfsBootCode.IsScriptPath"/>).</summary>
+    internal sealed record InitramfsItem(string Name, string? Text = null);
+
     /// <summary>What an initramfs holds, for one kernel.</summary>
     internal sealed record InitramfsInfo(string KernelVersion, string Path, string Compression, bool HasEarlyArchive, int EntryCount,
         IReadOnlyCollection<string> Modules, string? Error)
     {
+        /// <summary>What its boot code does with rootdelay= (issue 24); null when it could not be read.</summary>
+        public RootDelayFact? RootDelay { get; init; }
+
         public bool Readable => Error == null;
 
         public bool HasModule(string name) => Modules.Contains(KernelInfo.ModuleName(name));
@@ -41,19 +47,30 @@ namespace AzureLinuxImage.Linux
                         early = compression == "cpio";
                     }
                     var modules = new HashSet<string>(StringComparer.Ordinal);
+                    var names = new List<string>();
+                    var scripts = new Dictionary<string, string>(StringComparer.Ordinal);
                     int count = 0;
                     using (Stream s = fs.OpenRead(k.InitrdPath))
                     {
-                        foreach (CpioEntry entry in Initramfs.ReadEntries(s, InitramfsLimits.Default, k.InitrdPath))
+                        foreach (InitramfsItem item in InitramfsNames.List(s, k.InitrdPath))
                         {
                             count++;
-                            if (KernelInfo.IsModuleFile(entry.Name))
+                            string name = item.Name;
+                            names.Add(InitramfsBootCode.PathOf(name));
+                            if (KernelInfo.IsModuleFile(name))
                             {
-                                modules.Add(KernelInfo.ModuleName(entry.Name));
+                                modules.Add(KernelInfo.ModuleName(name));
+                            }
+                            if (item.Text != null)
+                            {
+                                scripts[InitramfsBootCode.PathOf(name)] = item.Text;
                             }
                         }
                     }
-                    result.Add(new InitramfsInfo(k.Version.Text, k.InitrdPath, compression, early, count, modules, null));
+                    result.Add(new InitramfsInfo(k.Version.Text, k.InitrdPath, compression, early, count, modules, null)
+                    {
+                        RootDelay = InitramfsBootCode.AnalyzeRootDelay(names, scripts),
+                    });
                 }
                 catch (AzureLinuxImageException ex)
                 {
@@ -81,6 +98,30 @@ namespace AzureLinuxImage.Linux
                 CompressionFormat.Lz4Legacy or CompressionFormat.Lz4Frame => "lz4",
                 _ => format.ToString().ToLowerInvariant(),
             };
+        }
+    }
+
+    /// <summary>The initramfs reader of Compression (every compression the kernel builds with): names, and the text of boot scripts.</summary>
+    internal static class InitramfsNames
+    {
+        public static IEnumerable<InitramfsItem> List(Stream input, string path)
+        {
+            long textBudget = InitramfsBootCode.MaxScriptBytesTotal;
+            foreach (Compression.CpioEntry e in Compression.Initramfs.ReadEntries(input, Compression.InitramfsLimits.Default, path))
+            {
+                string? text = null;
+                if (e.Type == Compression.CpioEntryType.File && e.Size > 0 && e.Size <= InitramfsBootCode.MaxScriptBytes && e.Size <= textBudget
+                    && InitramfsBootCode.IsScriptPath(e.Path))
+                {
+                    byte[]? data = e.ReadContent(InitramfsBootCode.MaxScriptBytes);
+                    if (data != null && !InitramfsBootCode.IsBinary(data))
+                    {
+                        textBudget -= data.Length;
+                        text = System.Text.Encoding.UTF8.GetString(data);
+                    }
+                }
+                yield return new InitramfsItem(e.Name, text);
+            }
         }
     }
 }
