@@ -163,9 +163,9 @@ namespace AzureLinuxImage.Azure
             {
                 context.Verbose($"The service asked to slow down {limiter.BackOffs} time(s); concurrency went down to {limiter.LowestLimit} of {options.ThreadCount}.");
             }
-            var result = new AzureUploadResult(source.Path, display, size, blobLength, pump.BytesSent, blobLength - pump.BytesSent, pump.BytesCleared, clock.Elapsed, mode == Mode.Resume, md5Text);
-            context.Verbose(string.Format(CultureInfo.InvariantCulture, "Sent {0} bytes, skipped {1}, cleared {2}, in {3:F1} s ({4:F1} MiB/s).",
-                result.BytesSent, result.BytesSkipped, result.BytesCleared, result.Duration.TotalSeconds, result.BytesPerSecond / AzureDiskRules.MiB));
+            var result = new AzureUploadResult(source.Path, display, size, blobLength, pump.BytesSent, blobLength - pump.BytesSent, pump.BytesCleared, clock.Elapsed, mode == Mode.Resume, md5Text, pump.Requests);
+            context.Verbose(string.Format(CultureInfo.InvariantCulture, "Sent {0} bytes in {5} requests, skipped {1}, cleared {2}, in {3:F1} s ({4:F1} MiB/s).",
+                result.BytesSent, result.BytesSkipped, result.BytesCleared, result.Duration.TotalSeconds, result.BytesPerSecond / AzureDiskRules.MiB, result.Requests));
             return result;
         }
 
