@@ -163,7 +163,8 @@ namespace AzureLinuxImage.Azure
             context.Cancellation.ThrowIfCancellationRequested();
             if (failure != null)
             {
-                throw failure is AzureLinuxImageException ? failure : new AzureLinuxImageException("UploadFailed", ErrorKind.ResourceUnavailable, SecretRedaction.Redact(failure.Message));
+                throw failure is AzureLinuxImageException ? failure : new AzureLinuxImageException("UploadFailed", ErrorKind.ResourceUnavailable,
+                    SecretRedaction.Redact($"Cannot upload to {client.DisplayUrl}: {CopyDiskImageToAzure.Describe(failure)}"));
             }
             context.Progress(CopyDiskImageToAzure.Activity, Status(clock), blobLength, blobLength);
             return md5?.Hash;
