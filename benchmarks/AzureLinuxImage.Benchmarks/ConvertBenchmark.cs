@@ -58,7 +58,7 @@ namespace AzureLinuxImage.Benchmarks
         }
 
         /// <summary>Runs per tool; the disk of the development machine is noisy, so at least 5 (AZLI_BENCH_RUNS).</summary>
-        private static int Runs => int.TryParse(Environment.GetEnvironmentVariable("AZLI_BENCH_RUNS"), out int n) && n > 0 ? n : 5;
+        internal static int Runs => int.TryParse(Environment.GetEnvironmentVariable("AZLI_BENCH_RUNS"), out int n) && n > 0 ? n : 5;
 
         /// <summary>
         /// Times ours and qemu-img's on <paramref name="source"/>, like for like: ours by default (flushed
@@ -68,9 +68,14 @@ namespace AzureLinuxImage.Benchmarks
         /// take turns within each round so that a slow spell of the disk does not fall on one tool only.
         /// Prints min and median of each, and the ratios (above 1: ours is faster).
         /// </summary>
-        public static void Compare(Bench bench, string source, string qemuFormat)
+        public static void Compare(Bench bench, string source, string qemuFormat, string data = "~1 GiB data")
         {
-            long rounded = (VirtualSize + (1 << 20) - 1) / (1 << 20) * (1 << 20);
+            long virtualSize;
+            using (AzureLinuxImage.Disks.DiskImage image = AzureLinuxImage.Disks.DiskImage.Open(source))
+            {
+                virtualSize = image.VirtualSize;
+            }
+            long rounded = (virtualSize + (1 << 20) - 1) / (1 << 20) * (1 << 20);
             string ours = bench.File("ours.vhd"), qemu = bench.File("qemu.vhd");
             var tools = new (string Name, Func<(double, double)> Run)[]
             {
@@ -123,7 +128,7 @@ namespace AzureLinuxImage.Benchmarks
                 return n % 2 == 1 ? sorted[n / 2] : (sorted[(n / 2) - 1] + sorted[n / 2]) / 2;
             }
             string Ratio(int theirs, int ourTool) => $"{Min(theirs) / Min(ourTool):0.00}x min, {Median(theirs) / Median(ourTool):0.00}x median";
-            Console.WriteLine($"source: {Path.GetFileName(source)} ({qemuFormat}), {VirtualSize} bytes virtual, ~1 GiB data, {Runs} runs per tool, cold cache");
+            Console.WriteLine($"source: {Path.GetFileName(source)} ({qemuFormat}), {virtualSize} bytes virtual, {data}, {Runs} runs per tool, cold cache");
             for (int t = 0; t < tools.Length; t++)
             {
                 Console.WriteLine($"{tools[t].Name,-28} min {Min(t),6:0.00} s  median {Median(t),6:0.00} s  peak {peaks[t],5:0} MiB  [{string.Join(" ", times[t].Select(x => x.ToString("0.00")))}]");

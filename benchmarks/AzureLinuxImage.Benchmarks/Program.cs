@@ -27,6 +27,11 @@ namespace AzureLinuxImage.Benchmarks
             ["convert-vdi"] = FormatBenchmarks.Vdi,
             ["convert-vmdk"] = FormatBenchmarks.VmdkSparse,
             ["convert-vmdk-stream"] = FormatBenchmarks.VmdkStream,
+            ["upload-debian"] = DebianBenchmarks.Upload,
+            ["convert-debian-vhd"] = DebianBenchmarks.ConvertVhd,
+            ["convert-debian-vhdx"] = DebianBenchmarks.ConvertVhdx,
+            ["convert-debian-qcow2"] = DebianBenchmarks.ConvertQcow2,
+            ["convert-debian-vmdk"] = DebianBenchmarks.ConvertVmdk,
         };
 
         private static int Main(string[] args)

@@ -68,7 +68,7 @@ namespace AzureLinuxImage.Benchmarks
                 var cli = bench.Run(Bench.Azlinux, "upload", vhd, Blob(port, "cli.vhd").ToString(), "--threads", "8");
 
                 Console.WriteLine($"image: dynamic VHD, {VirtualSize >> 20} MiB virtual, {new FileInfo(vhd).Length >> 20} MiB file");
-                Console.WriteLine($"ours (8 threads): {oursBytes / 1048576.0:F1} MiB sent in {ours:F2} s ({result.BytesSkipped / 1048576.0:F1} MiB skipped)");
+                Console.WriteLine($"ours (8 threads): {oursBytes / 1048576.0:F1} MiB sent in {result.Requests} requests in {ours:F2} s ({result.BytesSkipped / 1048576.0:F1} MiB skipped)");
                 Console.WriteLine($"plain sequential full-size upload: {plainBytes / 1048576.0:F1} MiB sent in {plain:F2} s");
                 Console.WriteLine($"ratios: bytes sent {plainBytes / (double)oursBytes:F2}x fewer, time {plain / ours:F2}x faster");
                 Console.WriteLine($"azlinux upload (CLI process): {cli.Seconds:F2} s, peak RSS {cli.PeakMiB:F0} MiB");
@@ -80,7 +80,7 @@ namespace AzureLinuxImage.Benchmarks
             }
         }
 
-        private static double PlainSequential(string fixedVhd, Uri blob, HttpClientTransport transport)
+        internal static double PlainSequential(string fixedVhd, Uri blob, HttpClientTransport transport)
         {
             var options = new PageBlobClientOptions { Transport = transport };
             var client = new PageBlobClient(blob, null, options);
@@ -99,13 +99,13 @@ namespace AzureLinuxImage.Benchmarks
             return sw.Elapsed.TotalSeconds;
         }
 
-        private static (HttpClientTransport, CountingHandler) Transport()
+        internal static (HttpClientTransport, CountingHandler) Transport()
         {
             var counter = new CountingHandler(new SocketsHttpHandler());
             return (new HttpClientTransport(new HttpClient(counter) { Timeout = Timeout.InfiniteTimeSpan }), counter);
         }
 
-        private static Process StartAzurite(out int port)
+        internal static Process StartAzurite(out int port)
         {
             var l = new TcpListener(IPAddress.Loopback, 0);
             l.Start();
@@ -130,7 +130,7 @@ namespace AzureLinuxImage.Benchmarks
             return p;
         }
 
-        private static string Sas()
+        internal static string Sas()
         {
             const string expiry = "2099-01-01T00:00:00Z";
             string toSign = string.Join("\n", "devstoreaccount1", "rwdlac", "b", "sco", string.Empty, expiry, string.Empty, string.Empty, "2019-12-12", string.Empty);
@@ -139,18 +139,19 @@ namespace AzureLinuxImage.Benchmarks
             return $"sv=2019-12-12&ss=b&srt=sco&sp=rwdlac&se={Uri.EscapeDataString(expiry)}&sig={Uri.EscapeDataString(sig)}";
         }
 
-        private static Uri Blob(int port, string name) => new Uri($"http://127.0.0.1:{port}/devstoreaccount1/bench/{name}?{Sas()}");
+        internal static Uri Blob(int port, string name) => new Uri($"http://127.0.0.1:{port}/devstoreaccount1/bench/{name}?{Sas()}");
 
-        private static void CreateContainer(int port)
+        internal static void CreateContainer(int port)
         {
             using var http = new HttpClient();
             using var r = http.PutAsync(new Uri($"http://127.0.0.1:{port}/devstoreaccount1/bench?restype=container&{Sas()}"), new ByteArrayContent(Array.Empty<byte>())).GetAwaiter().GetResult();
             r.EnsureSuccessStatusCode();
         }
 
-        private sealed class CountingHandler : DelegatingHandler
+        internal sealed class CountingHandler : DelegatingHandler
         {
             private long bytes;
+            private int requests;
 
             public CountingHandler(HttpMessageHandler inner)
                 : base(inner)
@@ -159,9 +160,13 @@ namespace AzureLinuxImage.Benchmarks
 
             public long Bytes => Interlocked.Read(ref bytes);
 
+            /// <summary>Requests sent, retries included.</summary>
+            public int Requests => Volatile.Read(ref requests);
+
             protected override System.Threading.Tasks.Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
             {
                 Interlocked.Add(ref bytes, request.Content?.Headers.ContentLength ?? 0);
+                Interlocked.Increment(ref requests);
                 return base.SendAsync(request, cancellationToken);
             }
         }

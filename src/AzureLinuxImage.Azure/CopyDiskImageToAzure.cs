@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.Globalization;
+using System.Linq;
 using System.Security.Cryptography;
 using System.Threading;
 using System.Threading.Tasks;
@@ -12,6 +13,7 @@ using AzureLinuxImage.Disks.Vhd;
 using AzureLinuxImage.Errors;
 using AzureLinuxImage.IO;
 using AzureLinuxImage.Operations;
+using AzureLinuxImage.Partitions;
 
 namespace AzureLinuxImage.Azure
 {
@@ -47,15 +49,47 @@ namespace AzureLinuxImage.Azure
             }
             catch (Exception e) when (IsFromTransport(e))
             {
-                // Azure.Core and HttpClient may echo the URL, SAS included: rethrown redacted.
-                throw new AzureLinuxImageException("UploadFailed", ErrorKind.ResourceUnavailable, SecretRedaction.Redact(e.Message));
+                // Connection refused, DNS failure, TLS, a token that could not be had: after Azure.Core's
+                // retries these come as an AggregateException of RequestFailedException (status 0). One typed,
+                // redacted error naming the destination (issue 15); Azure.Core and HttpClient may echo the SAS.
+                throw new AzureLinuxImageException("UploadFailed", ErrorKind.ResourceUnavailable,
+                    SecretRedaction.Redact($"Cannot upload to {DisplayOf(destination)}: {Describe(e)}"));
             }
         }
 
-        internal static bool IsFromTransport(Exception e) =>
-            e is global::Azure.RequestFailedException || e is global::Azure.Identity.AuthenticationFailedException
-            || e is global::Azure.Identity.CredentialUnavailableException || e is System.Net.Http.HttpRequestException
-            || (e is System.IO.IOException && !(e is System.IO.FileNotFoundException) && !(e is System.IO.DirectoryNotFoundException) && e.InnerException is System.Net.Sockets.SocketException);
+        /// <summary>Whether the exception is a failure to reach or talk to the service (not a bug, not a typed error of ours).</summary>
+        internal static bool IsFromTransport(Exception e)
+        {
+            if (e is AggregateException aggregate)
+            {
+                // Azure.Core's retry policy throws one of these when every attempt failed in transport.
+                return aggregate.InnerExceptions.Count > 0 && aggregate.InnerExceptions.All(IsFromTransport);
+            }
+            return e is global::Azure.RequestFailedException || e is global::Azure.Identity.AuthenticationFailedException
+                || e is global::Azure.Identity.CredentialUnavailableException || e is System.Net.Http.HttpRequestException
+                || (e is System.IO.IOException && !(e is System.IO.FileNotFoundException) && !(e is System.IO.DirectoryNotFoundException) && e.InnerException is System.Net.Sockets.SocketException);
+        }
+
+        /// <summary>The innermost distinct reason ("Connection refused (127.0.0.1:9)"), and how many attempts failed.</summary>
+        internal static string Describe(Exception e)
+        {
+            int attempts = 1;
+            if (e is AggregateException aggregate)
+            {
+                attempts = aggregate.InnerExceptions.Count;
+                e = aggregate.InnerExceptions[aggregate.InnerExceptions.Count - 1];
+            }
+            Exception inner = e;
+            while (inner.InnerException != null)
+            {
+                inner = inner.InnerException;
+            }
+            string reason = inner.Message.Split('\n')[0].Trim();
+            return attempts > 1 ? $"{reason} ({attempts} attempts)" : reason;
+        }
+
+        private static string DisplayOf(Uri destination) =>
+            destination.IsAbsoluteUri ? SecretRedaction.WithoutQuery(destination) : SecretRedaction.Redact(destination.OriginalString);
 
         private static AzureUploadResult? RunCore(string sourcePath, Uri destination, UploadOptions options, IOperationContext context)
         {
@@ -95,7 +129,7 @@ namespace AzureLinuxImage.Azure
             List<ByteRange> present = new List<ByteRange>();
             if (mode == Mode.Created)
             {
-                Wait(client.CreateAsync(blobLength, managedDisk ? new Dictionary<string, string>() : identity.Metadata, cancellation));
+                CreateBlob(client, blobLength, managedDisk ? new Dictionary<string, string>() : identity.Metadata, existing, cancellation);
             }
             else
             {
@@ -109,8 +143,11 @@ namespace AzureLinuxImage.Azure
 
             var footer = VhdFooter.CreateFixed(size, new Guid(Slice(identity.Digest, 16)), identity.LastWriteTimeUtc,
                 Version.TryParse(options.ModuleVersion, out Version? v) ? v : new Version(0, 1));
-            var pump = new UploadPump(client, limiter, options, source.VirtualSize, size, blobLength, present, mode, display, context, source.Path);
-            byte[]? md5 = pump.Run(source, footer.Serialize());
+            // The very disk ConvertTo-FixedVhd writes (issue 15): padded to the MiB, the GPT backup moved.
+            using AlignedDiskImage aligned = AlignedDiskImage.Create(source, size, display);
+            ConvertToFixedVhd.ReportAlignment(aligned, display, context);
+            var pump = new UploadPump(client, limiter, options, size, size, blobLength, present, mode, display, context, source.Path);
+            byte[]? md5 = pump.Run(aligned, footer.Serialize());
             clock.Stop();
 
             if (mode == Mode.Overwrite && !managedDisk)
@@ -126,10 +163,24 @@ namespace AzureLinuxImage.Azure
             {
                 context.Verbose($"The service asked to slow down {limiter.BackOffs} time(s); concurrency went down to {limiter.LowestLimit} of {options.ThreadCount}.");
             }
-            var result = new AzureUploadResult(source.Path, display, size, blobLength, pump.BytesSent, blobLength - pump.BytesSent, pump.BytesCleared, clock.Elapsed, mode == Mode.Resume, md5Text);
-            context.Verbose(string.Format(CultureInfo.InvariantCulture, "Sent {0} bytes, skipped {1}, cleared {2}, in {3:F1} s ({4:F1} MiB/s).",
-                result.BytesSent, result.BytesSkipped, result.BytesCleared, result.Duration.TotalSeconds, result.BytesPerSecond / AzureDiskRules.MiB));
+            var result = new AzureUploadResult(source.Path, display, size, blobLength, pump.BytesSent, blobLength - pump.BytesSent, pump.BytesCleared, clock.Elapsed, mode == Mode.Resume, md5Text, pump.Requests);
+            context.Verbose(string.Format(CultureInfo.InvariantCulture, "Sent {0} bytes in {5} requests, skipped {1}, cleared {2}, in {3:F1} s ({4:F1} MiB/s).",
+                result.BytesSent, result.BytesSkipped, result.BytesCleared, result.Duration.TotalSeconds, result.BytesPerSecond / AzureDiskRules.MiB, result.Requests));
             return result;
+        }
+
+        /// <summary>Put Blob, conditional on what Get Blob Properties saw: nothing there, or that very blob.</summary>
+        private static void CreateBlob(PageBlobClient client, long blobLength, IReadOnlyDictionary<string, string> metadata, BlobState? existing, CancellationToken cancellation)
+        {
+            try
+            {
+                Wait(client.CreateAsync(blobLength, metadata, cancellation, existing));
+            }
+            catch (BlobRequestException e) when (e.Status == 409 || e.Status == 412)
+            {
+                throw new AzureLinuxImageException("BlobChanged", ErrorKind.AlreadyExists,
+                    $"{client.DisplayUrl} was {(existing == null ? "created" : "changed")} by someone else while this upload started ({e.ErrorCode}); nothing was written. Run the command again.");
+            }
         }
 
         /// <summary>Managed disk upload URLs (Grant-AzDiskAccess -Access Write) are on md-*.blob.storage.azure.net style hosts.</summary>

@@ -1,27 +1,30 @@
 using System;
 using System.Collections.Generic;
-using System.Globalization;
 using System.IO;
 using System.Threading;
 using System.Threading.Tasks;
-using System.Xml;
 using Azure;
 using Azure.Core;
 using Azure.Core.Pipeline;
+using Azure.Storage;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
 using AzureLinuxImage.Disks;
 using AzureLinuxImage.Errors;
 using AzureLinuxImage.IO;
+using Sdk = Azure.Storage.Blobs.Specialized;
 
 namespace AzureLinuxImage.Azure
 {
     /// <summary>Properties of an existing blob (Get Blob Properties).</summary>
     internal sealed class BlobState
     {
-        public BlobState(long length, string? blobType, IReadOnlyDictionary<string, string> metadata)
+        public BlobState(long length, string? blobType, IReadOnlyDictionary<string, string> metadata, ETag etag = default)
         {
             Length = length;
             BlobType = blobType;
             Metadata = metadata;
+            ETag = etag;
         }
 
         public long Length { get; }
@@ -29,12 +32,20 @@ namespace AzureLinuxImage.Azure
         public string? BlobType { get; }
 
         public IReadOnlyDictionary<string, string> Metadata { get; }
+
+        /// <summary>The blob's ETag when it was looked at: replacing it is conditional on it (If-Match).</summary>
+        public ETag ETag { get; }
     }
 
-    /// <summary>Options of the pipeline: Azure.Core's retry and a place for tests to put a transport.</summary>
-    internal sealed class PageBlobClientOptions : ClientOptions
+    /// <summary>
+    /// Options of the SDK's pipeline: Azure.Core's retry, a place for tests to put a transport, and the
+    /// REST version pinned to the one this upload was written and measured against (2021-08-06: Get Page
+    /// Ranges with markers; Azurite and every Azure region serve it).
+    /// </summary>
+    internal sealed class PageBlobClientOptions : BlobClientOptions
     {
         public PageBlobClientOptions()
+            : base(ServiceVersion.V2021_08_06)
         {
             Retry.Mode = RetryMode.Exponential;
             Retry.MaxRetries = 5;
@@ -45,14 +56,19 @@ namespace AzureLinuxImage.Azure
             Diagnostics.IsLoggingContentEnabled = false;
             Diagnostics.IsTelemetryEnabled = false;
             Diagnostics.IsDistributedTracingEnabled = false;
+            // No per-request CRC-64/MD5: the whole-image MD5 (-ComputeMd5) is ours, and a transactional hash
+            // per Put Page would cost a second pass over every byte for what TLS already guarantees.
+            TransferValidation.Upload.ChecksumAlgorithm = StorageChecksumAlgorithm.None;
+            TransferValidation.Download.ChecksumAlgorithm = StorageChecksumAlgorithm.None;
+            TransferValidation.Download.AutoValidateChecksum = false;
         }
     }
 
     /// <summary>
-    /// The few Blob service REST calls a page-blob upload needs, on Azure.Core's HttpPipeline (the Blob
-    /// service REST reference: Put Blob, Put Page, Get Page Ranges, Get Blob Properties, Set Blob
-    /// Metadata, Set Blob Properties). Authorised by the URL's SAS, or by a bearer token for the storage
-    /// scope when a credential is given.
+    /// The page-blob calls an upload needs (create, upload pages, clear pages, get page ranges, metadata,
+    /// properties, conditions), on Azure.Storage.Blobs' PageBlobClient (issue 19). Authorised by the URL's
+    /// SAS (a page blob or a managed disk's upload URL), or by Entra ID when a credential is given. SDK
+    /// failures come out as <see cref="BlobRequestException"/> with the URL's secrets redacted.
     /// </summary>
     internal sealed class PageBlobClient
     {
@@ -61,158 +77,144 @@ namespace AzureLinuxImage.Azure
 
         public const string StorageScope = "https://storage.azure.com/.default";
 
-        private const string ApiVersion = "2021-08-06";
-        private readonly HttpPipeline pipeline;
-        private readonly Uri blobUri;
+        private readonly Sdk.PageBlobClient blob;
 
+        /// <param name="blobUri">Blob URL, with its SAS when no credential is given.</param>
+        /// <param name="credential">Entra ID credential for the storage scope; requires https.</param>
+        /// <param name="options">Pipeline options; <paramref name="perRetryPolicies"/> are added to them.</param>
+        /// <param name="perRetryPolicies">Policies that see every attempt (the throttle observer).</param>
         public PageBlobClient(Uri blobUri, TokenCredential? credential, PageBlobClientOptions options, params HttpPipelinePolicy[] perRetryPolicies)
         {
-            this.blobUri = blobUri ?? throw new ArgumentNullException(nameof(blobUri));
-            var policies = new List<HttpPipelinePolicy>(perRetryPolicies);
-            if (credential != null)
+            if (blobUri == null)
             {
-                policies.Insert(0, new BearerTokenAuthenticationPolicy(credential, StorageScope));
+                throw new ArgumentNullException(nameof(blobUri));
             }
-            pipeline = HttpPipelineBuilder.Build(options, Array.Empty<HttpPipelinePolicy>(), policies.ToArray(), new ResponseClassifier());
+            DisplayUrl = SecretRedaction.WithoutQuery(blobUri);
+            if (credential != null && blobUri.Scheme != Uri.UriSchemeHttps)
+            {
+                // A bearer token must never travel in clear text; Azure.Core would refuse it later with a raw exception.
+                throw new AzureLinuxImageException("CredentialNeedsHttps", ErrorKind.InvalidArgument,
+                    $"{DisplayUrl} is an http URL: an Entra ID credential (-Credential, -UseManagedIdentity, -UseDefaultAzureCredential) is only sent over https. Use the https URL, or a SAS URL without a credential.");
+            }
+            foreach (HttpPipelinePolicy policy in perRetryPolicies)
+            {
+                options.AddPolicy(policy, HttpPipelinePosition.PerRetry);
+            }
+            blob = credential == null ? new Sdk.PageBlobClient(blobUri, options) : new Sdk.PageBlobClient(blobUri, credential, options);
         }
 
         /// <summary>The URL users see, without the SAS.</summary>
-        public string DisplayUrl => SecretRedaction.WithoutQuery(blobUri);
+        public string DisplayUrl { get; }
 
         /// <summary>Get Blob Properties; null when the blob does not exist.</summary>
-        public async Task<BlobState?> GetPropertiesAsync(CancellationToken cancellation)
+        public Task<BlobState?> GetPropertiesAsync(CancellationToken cancellation) => Call("HEAD", async () =>
         {
-            using Request request = Create(RequestMethod.Head, null);
-            using Response response = await SendAsync(request, cancellation, 200, 404).ConfigureAwait(false);
-            if (response.Status == 404)
+            try
             {
-                return null;
-            }
-            long length = response.Headers.TryGetValue("Content-Length", out string? cl) ? long.Parse(cl, CultureInfo.InvariantCulture) : -1;
-            response.Headers.TryGetValue("x-ms-blob-type", out string? type);
-            var metadata = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-            foreach (HttpHeader h in response.Headers)
-            {
-                if (h.Name.StartsWith("x-ms-meta-", StringComparison.OrdinalIgnoreCase))
+                Response<BlobProperties> response = await blob.GetPropertiesAsync(cancellationToken: cancellation).ConfigureAwait(false);
+                BlobProperties p = response.Value;
+                var metadata = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+                foreach (KeyValuePair<string, string> m in p.Metadata)
                 {
-                    metadata[h.Name.Substring("x-ms-meta-".Length)] = h.Value;
+                    metadata[m.Key] = m.Value;
                 }
+                // The REST names (x-ms-blob-type), which messages show: PageBlob, BlockBlob, AppendBlob.
+                return new BlobState(p.ContentLength, p.BlobType + "Blob", metadata, p.ETag);
             }
-            return new BlobState(length, type, metadata);
-        }
+            catch (RequestFailedException e) when (e.Status == 404)
+            {
+                return (BlobState?)null;
+            }
+        });
 
-        /// <summary>Put Blob: a new (all-zero) page blob of <paramref name="length"/> bytes, replacing any blob there.</summary>
-        public async Task CreateAsync(long length, IReadOnlyDictionary<string, string> metadata, CancellationToken cancellation)
+        /// <summary>
+        /// Put Blob: a new (all-zero) page blob of <paramref name="length"/> bytes. <paramref name="replacing"/>
+        /// null: only if no blob is there (If-None-Match: *); otherwise only if the blob is still that one (If-Match).
+        /// </summary>
+        public Task CreateAsync(long length, IReadOnlyDictionary<string, string> metadata, CancellationToken cancellation, BlobState? replacing = null) => Call("PUT", async () =>
         {
-            using Request request = Create(RequestMethod.Put, null);
-            request.Headers.Add("x-ms-blob-type", "PageBlob");
-            request.Headers.Add("x-ms-blob-content-length", length.ToString(CultureInfo.InvariantCulture));
-            request.Headers.Add("x-ms-blob-content-type", "application/octet-stream");
-            AddMetadata(request, metadata);
-            request.Content = RequestContent.Create(Array.Empty<byte>());
-            using Response response = await SendAsync(request, cancellation, 201).ConfigureAwait(false);
-        }
+            var conditions = new PageBlobRequestConditions();
+            if (replacing == null)
+            {
+                conditions.IfNoneMatch = ETag.All;
+            }
+            else if (replacing.ETag != default)
+            {
+                conditions.IfMatch = replacing.ETag;
+            }
+            var create = new PageBlobCreateOptions
+            {
+                Metadata = Copy(metadata),
+                HttpHeaders = new BlobHttpHeaders { ContentType = "application/octet-stream" },
+                Conditions = conditions,
+            };
+            await blob.CreateAsync(length, create, cancellation).ConfigureAwait(false);
+            return true;
+        });
 
         /// <summary>Put Page (update): writes <paramref name="count"/> bytes, 512-aligned, at most 4 MiB.</summary>
-        public async Task PutPagesAsync(long offset, byte[] buffer, int index, int count, CancellationToken cancellation)
+        public Task PutPagesAsync(long offset, byte[] buffer, int index, int count, CancellationToken cancellation)
         {
             CheckRange(offset, count);
             if (count > MaxPutPageBytes)
             {
                 throw new ArgumentOutOfRangeException(nameof(count), "Put Page takes at most 4 MiB.");
             }
-            using Request request = Create(RequestMethod.Put, "comp=page");
-            request.Headers.Add("x-ms-page-write", "update");
-            request.Headers.Add("x-ms-range", RangeHeader(offset, count));
-            request.Content = RequestContent.Create(new ReadOnlyMemory<byte>(buffer, index, count));
-            using Response response = await SendAsync(request, cancellation, 201).ConfigureAwait(false);
+            return Call("PUT", async () =>
+            {
+                // A MemoryStream over the pooled buffer: the SDK sends it as the body without copying it.
+                using var content = new MemoryStream(buffer, index, count, writable: false);
+                await blob.UploadPagesAsync(content, offset, new PageBlobUploadPagesOptions(), cancellation).ConfigureAwait(false);
+                return true;
+            });
         }
 
         /// <summary>Put Page (clear): the range reads as zeros again and stops being a page range.</summary>
-        public async Task ClearPagesAsync(long offset, long count, CancellationToken cancellation)
+        public Task ClearPagesAsync(long offset, long count, CancellationToken cancellation)
         {
             CheckRange(offset, count);
-            using Request request = Create(RequestMethod.Put, "comp=page");
-            request.Headers.Add("x-ms-page-write", "clear");
-            request.Headers.Add("x-ms-range", RangeHeader(offset, count));
-            request.Content = RequestContent.Create(Array.Empty<byte>());
-            using Response response = await SendAsync(request, cancellation, 201).ConfigureAwait(false);
+            return Call("PUT", async () =>
+            {
+                await blob.ClearPagesAsync(new HttpRange(offset, count), null, cancellation).ConfigureAwait(false);
+                return true;
+            });
         }
 
-        /// <summary>Get Page Ranges: the ranges holding written pages, ascending, following NextMarker.</summary>
-        public async Task<List<ByteRange>> GetPageRangesAsync(CancellationToken cancellation)
+        /// <summary>Get Page Ranges: the ranges holding written pages, ascending and merged (the SDK follows NextMarker).</summary>
+        public Task<List<ByteRange>> GetPageRangesAsync(CancellationToken cancellation) => Call("GET", async () =>
         {
             var ranges = new List<ByteRange>();
-            string? marker = null;
-            do
+            await foreach (PageRangeItem item in blob.GetAllPageRangesAsync(new GetPageRangesOptions(), cancellation).ConfigureAwait(false))
             {
-                using Request request = Create(RequestMethod.Get, "comp=pagelist" + (marker != null ? "&marker=" + Uri.EscapeDataString(marker) : string.Empty));
-                using Response response = await SendAsync(request, cancellation, 200).ConfigureAwait(false);
-                marker = ParsePageList(response.ContentStream ?? Stream.Null, ranges);
-            }
-            while (!string.IsNullOrEmpty(marker));
-            return new List<ByteRange>(RangeMath.Coalesce(ranges));
-        }
-
-        /// <summary>Set Blob Metadata: replaces all metadata.</summary>
-        public async Task SetMetadataAsync(IReadOnlyDictionary<string, string> metadata, CancellationToken cancellation)
-        {
-            using Request request = Create(RequestMethod.Put, "comp=metadata");
-            AddMetadata(request, metadata);
-            request.Content = RequestContent.Create(Array.Empty<byte>());
-            using Response response = await SendAsync(request, cancellation, 200).ConfigureAwait(false);
-        }
-
-        /// <summary>Set Blob Properties: the Content-MD5 of the whole blob (what Add-AzVhd records).</summary>
-        public async Task SetContentMd5Async(byte[] md5, CancellationToken cancellation)
-        {
-            using Request request = Create(RequestMethod.Put, "comp=properties");
-            request.Headers.Add("x-ms-blob-content-md5", Convert.ToBase64String(md5));
-            request.Headers.Add("x-ms-blob-content-type", "application/octet-stream");
-            request.Content = RequestContent.Create(Array.Empty<byte>());
-            using Response response = await SendAsync(request, cancellation, 200).ConfigureAwait(false);
-        }
-
-        internal static string? ParsePageList(Stream xml, List<ByteRange> ranges)
-        {
-            string? next = null;
-            var settings = new XmlReaderSettings { DtdProcessing = DtdProcessing.Prohibit, XmlResolver = null, IgnoreWhitespace = true };
-            using XmlReader reader = XmlReader.Create(xml, settings);
-            long start = -1;
-            bool advanced = reader.Read();
-            while (advanced)
-            {
-                // ReadElementContentAsString moves past the element: do not Read() again after it.
-                if (reader.NodeType != XmlNodeType.Element)
+                if (item.IsClear)
                 {
-                    advanced = reader.Read();
                     continue;
                 }
-                switch (reader.Name)
+                long start = item.Range.Offset;
+                long length = item.Range.Length ?? throw new AzureLinuxImageException("InvalidPageList", ErrorKind.InvalidData, $"The service returned a page range at {start} without an end.");
+                if (start < 0 || length <= 0)
                 {
-                    case "Start":
-                        start = long.Parse(reader.ReadElementContentAsString(), CultureInfo.InvariantCulture);
-                        break;
-                    case "End":
-                        long end = long.Parse(reader.ReadElementContentAsString(), CultureInfo.InvariantCulture);
-                        if (start < 0 || end < start)
-                        {
-                            throw new AzureLinuxImageException("InvalidPageList", ErrorKind.InvalidData, $"The service returned a page range [{start}, {end}] that is not a range.");
-                        }
-                        ranges.Add(new ByteRange(start, end - start + 1));
-                        start = -1;
-                        break;
-                    case "NextMarker":
-                        next = reader.ReadElementContentAsString();
-                        break;
-                    default:
-                        advanced = reader.Read();
-                        break;
+                    throw new AzureLinuxImageException("InvalidPageList", ErrorKind.InvalidData, $"The service returned a page range [{start}, +{length}) that is not a range.");
                 }
+                ranges.Add(new ByteRange(start, length));
             }
             ranges.Sort((a, b) => a.Offset.CompareTo(b.Offset));
-            return next;
-        }
+            return new List<ByteRange>(RangeMath.Coalesce(ranges));
+        });
+
+        /// <summary>Set Blob Metadata: replaces all metadata.</summary>
+        public Task SetMetadataAsync(IReadOnlyDictionary<string, string> metadata, CancellationToken cancellation) => Call("PUT", async () =>
+        {
+            await blob.SetMetadataAsync(Copy(metadata), null, cancellation).ConfigureAwait(false);
+            return true;
+        });
+
+        /// <summary>Set Blob Properties: the Content-MD5 of the whole blob (what Add-AzVhd records).</summary>
+        public Task SetContentMd5Async(byte[] md5, CancellationToken cancellation) => Call("PUT", async () =>
+        {
+            await blob.SetHttpHeadersAsync(new BlobHttpHeaders { ContentHash = md5, ContentType = "application/octet-stream" }, null, cancellation).ConfigureAwait(false);
+            return true;
+        });
 
         private static void CheckRange(long offset, long count)
         {
@@ -222,61 +224,38 @@ namespace AzureLinuxImage.Azure
             }
         }
 
-        private static string RangeHeader(long offset, long count) =>
-            string.Format(CultureInfo.InvariantCulture, "bytes={0}-{1}", offset, offset + count - 1);
-
-        private static void AddMetadata(Request request, IReadOnlyDictionary<string, string> metadata)
+        private static Dictionary<string, string> Copy(IReadOnlyDictionary<string, string> metadata)
         {
+            var d = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
             foreach (KeyValuePair<string, string> m in metadata)
             {
-                request.Headers.Add("x-ms-meta-" + m.Key, m.Value);
+                d[m.Key] = m.Value;
             }
+            return d;
         }
 
-        private Request Create(RequestMethod method, string? operationQuery)
+        /// <summary>Runs one SDK call; a service answer that is not success becomes a redacted <see cref="BlobRequestException"/>.</summary>
+        private async Task<T> Call<T>(string method, Func<Task<T>> call)
         {
-            Request request = pipeline.CreateRequest();
-            request.Method = method;
-            var uri = new RequestUriBuilder();
-            uri.Reset(blobUri);
-            if (operationQuery != null)
+            try
             {
-                foreach (string pair in operationQuery.Split('&'))
-                {
-                    int eq = pair.IndexOf('=');
-                    uri.AppendQuery(pair.Substring(0, eq), pair.Substring(eq + 1), escapeValue: false);
-                }
+                return await call().ConfigureAwait(false);
             }
-            request.Uri = uri;
-            request.Headers.Add("x-ms-version", ApiVersion);
-            return request;
-        }
-
-        private async Task<Response> SendAsync(Request request, CancellationToken cancellation, params int[] expected)
-        {
-            Response response = await pipeline.SendRequestAsync(request, cancellation).ConfigureAwait(false);
-            if (Array.IndexOf(expected, response.Status) >= 0)
+            catch (RequestFailedException e) when (e.Status != 0)
             {
-                return response;
+                // The SDK's message carries response headers; the first line (status and reason) is what users need.
+            // The SDK exception is not chained (see BlobRequestException).
+                string reason = e.Message.Split('\n')[0].Trim();
+                throw new BlobRequestException(e.Status, e.ErrorCode ?? string.Empty,
+                    SecretRedaction.Redact($"{method} {DisplayUrl}: HTTP {e.Status} {e.ErrorCode} {reason}".Trim()));
             }
-            string code = response.Headers.TryGetValue("x-ms-error-code", out string? c) ? c : string.Empty;
-            string body = string.Empty;
-            if (response.ContentStream != null && request.Method != RequestMethod.Head)
-            {
-                using var reader = new StreamReader(response.ContentStream);
-                char[] chars = new char[2048];
-                body = new string(chars, 0, reader.ReadBlock(chars, 0, chars.Length));
-            }
-            int status = response.Status;
-            response.Dispose();
-            throw new BlobRequestException(status, code,
-                SecretRedaction.Redact($"{request.Method} {DisplayUrl}: HTTP {status} {code} {body}".Trim()));
         }
     }
 
     /// <summary>A Blob service answer that was not success, after Azure.Core's retries; the message is redacted.</summary>
     internal sealed class BlobRequestException : AzureLinuxImageException
     {
+        /// <remarks>No inner exception: the SDK's may echo request details; status, code and reason are copied.</remarks>
         public BlobRequestException(int status, string errorCode, string message)
             : base("BlobRequestFailed", status == 403 || status == 401 ? ErrorKind.InvalidArgument : ErrorKind.ResourceUnavailable, message)
         {
@@ -288,7 +267,7 @@ namespace AzureLinuxImage.Azure
 
         public string ErrorCode { get; }
 
-        /// <summary>Whether the service asks us to slow down (R: back off on 503 ServerBusy, 500 OperationTimedOut, 429).</summary>
-        public bool IsThrottle => Status == 503 || Status == 429 || (Status == 500 && ErrorCode == "OperationTimedOut") || Status == 500;
+        /// <summary>Whether the service asks us to slow down: 503 ServerBusy, 500 (OperationTimedOut and the like), 429.</summary>
+        public bool IsThrottle => Status == 503 || Status == 429 || Status == 500;
     }
 }

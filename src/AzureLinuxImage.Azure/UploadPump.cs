@@ -15,9 +15,12 @@ namespace AzureLinuxImage.Azure
 {
     /// <summary>
     /// The one read pass of an upload: the calling thread reads the source's data ranges in 4 MiB
-    /// chunks, finds the non-zero 512-byte runs, and queues Put Page writes for a fixed set of workers.
-    /// Memory is bounded by the buffer pool: threads + 2 chunks of 4 MiB, whatever the disk size; the
-    /// reader waits for a free buffer, so the queue cannot grow past it.
+    /// chunks, finds the non-zero 512-byte pages, and plans Put Page writes for a fixed set of workers:
+    /// pages separated by a zero gap shorter than <see cref="UploadOptions.MergeGapBytes"/> (holes of
+    /// the source included) go in one request, zeros sent as data, up to 4 MiB per request at any
+    /// 512-aligned offset; longer zero runs are skipped (issue 20: per-request cost dominated when every
+    /// zero sector split the upload). Memory is bounded by the buffer pool: threads + 2 buffers of
+    /// 4 MiB, whatever the disk size; the reader waits for a free buffer, so the queue cannot grow past it.
     /// </summary>
     internal sealed class UploadPump
     {
@@ -45,6 +48,11 @@ namespace AzureLinuxImage.Azure
         private long bytesCleared;
         private long position;
         private Exception? failure;
+        private readonly long mergeGap;
+        private SharedBuffer? pending;
+        private long pendingStart;
+        private long pendingEnd;
+        private int requests;
 
         public UploadPump(PageBlobClient client, AdaptiveConcurrency limiter, UploadOptions options, long sourceSize, long size, long blobLength,
             List<ByteRange> present, CopyDiskImageToAzure.Mode mode, string display, IOperationContext context, string sourcePath)
@@ -60,6 +68,7 @@ namespace AzureLinuxImage.Azure
             clearStale = mode == CopyDiskImageToAzure.Mode.Overwrite;
             this.context = context;
             status = $"{sourcePath} -> {display}";
+            mergeGap = Math.Max(0, options.MergeGapBytes);
             queue = new BlockingCollection<Job>(options.ThreadCount * 4);
             abort = CancellationTokenSource.CreateLinkedTokenSource(context.Cancellation);
             for (int i = 0; i < options.ThreadCount + 2; i++)
@@ -71,6 +80,9 @@ namespace AzureLinuxImage.Azure
         public long BytesSent => Interlocked.Read(ref bytesSent);
 
         public long BytesCleared => Interlocked.Read(ref bytesCleared);
+
+        /// <summary>Put Page and clear requests that succeeded (retries not counted).</summary>
+        public int Requests => Volatile.Read(ref requests);
 
         /// <summary>Streams everything and waits for the last write; returns the MD5 when asked.</summary>
         public byte[]? Run(DiskImage source, byte[] footer)
@@ -104,7 +116,7 @@ namespace AzureLinuxImage.Azure
                             md5.TransformBlock(buffer.Data, 0, n, null, 0);
                             hashed = chunkEnd;
                         }
-                        QueueNonZeroRuns(buffer, pos, n);
+                        PlanNonZeroRuns(buffer.Data, pos, n);
                         buffer.Release();
                         pos = chunkEnd;
                         next = chunkEnd;
@@ -116,6 +128,7 @@ namespace AzureLinuxImage.Azure
                     HashZeros(md5, size - hashed);
                     md5.TransformFinalBlock(footer, 0, footer.Length);
                 }
+                EmitPending();
                 // The footer last: a reader of a torn upload never sees a valid VHD with missing data.
                 var footerBuffer = new SharedBuffer(TakeBuffer(), freeBuffers);
                 Array.Copy(footer, footerBuffer.Data, footer.Length);
@@ -129,6 +142,8 @@ namespace AzureLinuxImage.Azure
             }
             catch (Exception)
             {
+                pending?.Release();
+                pending = null;
                 // Stop the workers at once; when a worker's failure stopped the reader, report that one below.
                 abort.Cancel();
                 if (failure == null)
@@ -148,7 +163,8 @@ namespace AzureLinuxImage.Azure
             context.Cancellation.ThrowIfCancellationRequested();
             if (failure != null)
             {
-                throw failure is AzureLinuxImageException ? failure : new AzureLinuxImageException("UploadFailed", ErrorKind.ResourceUnavailable, SecretRedaction.Redact(failure.Message));
+                throw failure is AzureLinuxImageException ? failure : new AzureLinuxImageException("UploadFailed", ErrorKind.ResourceUnavailable,
+                    SecretRedaction.Redact($"Cannot upload to {client.DisplayUrl}: {CopyDiskImageToAzure.Describe(failure)}"));
             }
             context.Progress(CopyDiskImageToAzure.Activity, Status(clock), blobLength, blobLength);
             return md5?.Hash;
@@ -180,25 +196,78 @@ namespace AzureLinuxImage.Azure
             }
         }
 
-        private void QueueNonZeroRuns(SharedBuffer buffer, long offset, int count)
+        /// <summary>Feeds the non-zero 512-byte runs of a chunk read at <paramref name="offset"/> to the planner.</summary>
+        private void PlanNonZeroRuns(byte[] data, long offset, int count)
         {
             int runStart = -1;
             for (int page = 0; page < count; page += PageSize)
             {
-                bool zero = ZeroDetection.IsAllZero(new ReadOnlySpan<byte>(buffer.Data, page, PageSize));
+                bool zero = ZeroDetection.IsAllZero(new ReadOnlySpan<byte>(data, page, PageSize));
                 if (!zero && runStart < 0)
                 {
                     runStart = page;
                 }
                 else if (zero && runStart >= 0)
                 {
-                    QueueRun(buffer, offset, runStart, page - runStart);
+                    AddRun(data, offset, runStart, page);
                     runStart = -1;
                 }
             }
             if (runStart >= 0)
             {
-                QueueRun(buffer, offset, runStart, count - runStart);
+                AddRun(data, offset, runStart, count);
+            }
+        }
+
+        /// <summary>
+        /// Adds data [from, to) of a chunk read at <paramref name="chunkOffset"/> to the request being built:
+        /// it joins the request when the zero gap since the request's last data is short enough and the
+        /// request stays within 4 MiB; otherwise the request is queued and a new one starts.
+        /// </summary>
+        private void AddRun(byte[] chunk, long chunkOffset, int from, int to)
+        {
+            long at = chunkOffset + from;
+            long end = chunkOffset + to;
+            while (at < end)
+            {
+                if (pending != null && (at - pendingEnd > mergeGap || at + PageSize - pendingStart > ChunkSize))
+                {
+                    EmitPending();
+                }
+                if (pending == null)
+                {
+                    pending = new SharedBuffer(TakeBuffer(), freeBuffers);
+                    pendingStart = at;
+                    pendingEnd = at;
+                }
+                // The gap is zeros on the wire (the buffer is reused: clear it).
+                Array.Clear(pending.Data, (int)(pendingEnd - pendingStart), (int)(at - pendingEnd));
+                int take = (int)(Math.Min(end, pendingStart + ChunkSize) - at);
+                Buffer.BlockCopy(chunk, (int)(at - chunkOffset), pending.Data, (int)(at - pendingStart), take);
+                at += take;
+                pendingEnd = at;
+                if (pendingEnd - pendingStart == ChunkSize)
+                {
+                    EmitPending();
+                }
+            }
+        }
+
+        private void EmitPending()
+        {
+            if (pending == null)
+            {
+                return;
+            }
+            SharedBuffer request = pending;
+            pending = null;
+            try
+            {
+                QueueRun(request, pendingStart, 0, (int)(pendingEnd - pendingStart));
+            }
+            finally
+            {
+                request.Release();
             }
         }
 
@@ -313,11 +382,13 @@ namespace AzureLinuxImage.Azure
                     {
                         await client.ClearPagesAsync(job.Offset, job.Count, token).ConfigureAwait(false);
                         Interlocked.Add(ref bytesCleared, job.Count);
+                        Interlocked.Increment(ref requests);
                     }
                     else
                     {
                         await client.PutPagesAsync(job.Offset, job.Buffer.Data, job.Index, (int)job.Count, token).ConfigureAwait(false);
                         Interlocked.Add(ref bytesSent, job.Count);
+                        Interlocked.Increment(ref requests);
                     }
                     return;
                 }

@@ -66,7 +66,7 @@ namespace AzureLinuxImage.IsolationHost
             report["credentialScopes"] = hostCredential.Scopes;
 
             report["loaded"] = AppDomain.CurrentDomain.GetAssemblies()
-                .Where(a => a.GetName().Name is "Azure.Core" or "AzureLinuxImage.Core" or "AzureLinuxImage.Azure" or "AzureLinuxImage")
+                .Where(a => a.GetName().Name is "Azure.Core" or "AzureLinuxImage.Core" or "AzureLinuxImage.Azure" or "AzureLinuxImage" or "Azure.Storage.Blobs")
                 .Select(Describe).ToList();
             Console.WriteLine(JsonSerializer.Serialize(report));
             return 0;

@@ -49,7 +49,7 @@ namespace AzureLinuxImage.Cli.Verbs
                 {
                     Console.Out.WriteLine($"Uploaded {result.Source} to {result.Destination}");
                     Console.Out.WriteLine($"  virtual size {result.VirtualSize} bytes, blob {result.BlobLength} bytes{(result.Resumed ? " (resumed)" : string.Empty)}");
-                    Console.Out.WriteLine($"  sent {result.BytesSent} bytes, skipped {result.BytesSkipped}, cleared {result.BytesCleared}");
+                    Console.Out.WriteLine($"  sent {result.BytesSent} bytes in {result.Requests} requests, skipped {result.BytesSkipped}, cleared {result.BytesCleared}");
                     Console.Out.WriteLine($"  {result.Duration.TotalSeconds:F1} s, {result.BytesPerSecond / 1048576:F1} MiB/s sent");
                     if (result.Md5 != null)
                     {

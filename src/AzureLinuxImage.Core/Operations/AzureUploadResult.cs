@@ -9,8 +9,9 @@ namespace AzureLinuxImage.Operations
     public sealed class AzureUploadResult
     {
         /// <summary>Creates a result.</summary>
-        public AzureUploadResult(string source, string destination, long virtualSize, long blobLength, long bytesSent, long bytesSkipped, long bytesCleared, TimeSpan duration, bool resumed, string? md5)
+        public AzureUploadResult(string source, string destination, long virtualSize, long blobLength, long bytesSent, long bytesSkipped, long bytesCleared, TimeSpan duration, bool resumed, string? md5, int requests = 0)
         {
+            Requests = requests;
             Source = source;
             Destination = destination;
             VirtualSize = virtualSize;
@@ -43,6 +44,9 @@ namespace AzureLinuxImage.Operations
 
         /// <summary>Bytes of stale pages cleared on an existing blob or disk (sent as no data).</summary>
         public long BytesCleared { get; }
+
+        /// <summary>Put Page requests (data and clears) the service acknowledged; retries not counted (issue 20).</summary>
+        public int Requests { get; }
 
         /// <summary>Wall time of the upload.</summary>
         public TimeSpan Duration { get; }

@@ -61,8 +61,11 @@ namespace AzureLinuxImage.Operations
 
             long total = source.VirtualSize;
             string status = $"{source.Path} -> {output}";
-            FixedVhdWriter.Write(source, output, size, force, done => context.Progress(Activity, status, Math.Min(done, total), total), context.Cancellation,
-                data => MoveGptBackupToEnd(data, source, output, size, context), flush);
+            // The same aligned disk an upload sends (issue 15): padded to the size, the GPT backup moved.
+            using AlignedDiskImage aligned = AlignedDiskImage.Create(source, size, output);
+            ReportAlignment(aligned, output, context);
+            FixedVhdWriter.Write(aligned, output, size, force, done => context.Progress(Activity, status, Math.Min(done, total), total), context.Cancellation,
+                flush: flush);
             context.Progress(Activity, status, total, total);
             return GetDiskImageInfo.Run(output, context);
         }
@@ -71,24 +74,15 @@ namespace AzureLinuxImage.Operations
         /// Rounding the size up moves the disk's last LBA; a GPT's backup header must follow it (UEFI 5.3.1),
         /// as Resize-VhdAligned does. A table that cannot be read is left as it is, with a warning.
         /// </summary>
-        private static void MoveGptBackupToEnd(FileStream data, DiskImage source, string output, long size, IOperationContext context)
+        internal static void ReportAlignment(AlignedDiskImage aligned, string output, IOperationContext context)
         {
-            if (size == source.VirtualSize || source.LogicalSectorSize != 512)
+            if (aligned.MovedGptBackup)
             {
-                return;
+                context.Verbose($"{output}: the backup GPT moved to the new last sector.");
             }
-            try
+            if (aligned.GptProblem != null)
             {
-                GptBackupRelocation? gpt = GptBackupRelocation.Read(data, output, size);
-                if (gpt != null && !gpt.IsBackupAtEnd(size))
-                {
-                    gpt.MoveBackupTo(data, size);
-                    context.Verbose($"{output}: the backup GPT moved to the new last sector.");
-                }
-            }
-            catch (InvalidImageException e)
-            {
-                context.Warning($"{output}: the GPT could not be adjusted to the new size ({e.Message}); repair it with sgdisk -e.");
+                context.Warning($"{output}: the GPT could not be adjusted to the new size ({aligned.GptProblem}); repair it with sgdisk -e.");
             }
         }
 

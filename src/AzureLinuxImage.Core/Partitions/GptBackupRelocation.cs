@@ -75,8 +75,27 @@ namespace AzureLinuxImage.Partitions
         /// <summary>
         /// Writes the backup entries and header for a disk of <paramref name="newSize"/> bytes, then the
         /// primary header and the protective MBR; the old backup is zeroed last (and only outside the new one).
+        /// Each stage is flushed before the next, so a crash in place (Resize-VhdAligned) leaves a readable table.
         /// </summary>
         public void MoveBackupTo(Stream disk, long newSize)
+        {
+            foreach (SectorWrite[] stage in PlanMove(disk, newSize))
+            {
+                foreach (SectorWrite w in stage)
+                {
+                    WriteAt(disk, w.Offset, w.Data);
+                }
+                Flush(disk);
+            }
+        }
+
+        /// <summary>
+        /// The writes that move the backup GPT to the end of a disk of <paramref name="newSize"/> bytes, in
+        /// stages to apply in order (a later write may cover an earlier one): the one description of the
+        /// move, applied in place by <see cref="MoveBackupTo"/> and laid over a source by
+        /// <see cref="AlignedDiskImage"/> (convert and upload). <paramref name="disk"/> is only read.
+        /// </summary>
+        public SectorWrite[][] PlanMove(Stream disk, long newSize)
         {
             ulong newLast = (ulong)(newSize / Sector) - 1;
             ulong entrySectors = (ulong)primary.EntryArraySectors(Sector);
@@ -93,33 +112,39 @@ namespace AzureLinuxImage.Partitions
             backup.AlternateLba = 1;
             backup.PartitionEntryLba = newEntriesLba;
             backup.LastUsableLba = newEntriesLba - 1;
-            WriteAt(disk, (long)newEntriesLba * Sector, entries);
-            WriteAt(disk, (long)newLast * Sector, backup.Serialize(Sector));
-            Flush(disk);
+            var stages = new System.Collections.Generic.List<SectorWrite[]>
+            {
+                new[] { new SectorWrite((long)newEntriesLba * Sector, entries), new SectorWrite((long)newLast * Sector, backup.Serialize(Sector)) },
+            };
 
-            primary.AlternateLba = newLast;
-            primary.LastUsableLba = newEntriesLba - 1;
-            WriteAt(disk, Sector, primary.Serialize(Sector));
-            MbrSector.SetProtectiveSize(mbr, newLast + 1);
-            WriteAt(disk, 0, mbr);
-            Flush(disk);
+            GptHeader newPrimary = primary.Clone();
+            newPrimary.AlternateLba = newLast;
+            newPrimary.LastUsableLba = newEntriesLba - 1;
+            byte[] newMbr = (byte[])mbr.Clone();
+            MbrSector.SetProtectiveSize(newMbr, newLast + 1);
+            stages.Add(new[] { new SectorWrite(Sector, newPrimary.Serialize(Sector)), new SectorWrite(0, newMbr) });
 
             if (oldBackup != null && oldBackup.MyLba == oldAlternate)
             {
                 // Only sectors past every partition and before the new backup: never user data.
-                ZeroSectors(disk, oldAlternate, 1, newEntriesLba);
-                ZeroSectors(disk, oldBackup.PartitionEntryLba, (ulong)oldBackup.EntryArraySectors(Sector), newEntriesLba);
-                Flush(disk);
+                var zeros = new System.Collections.Generic.List<SectorWrite>();
+                ZeroSectors(zeros, oldAlternate, 1, newEntriesLba);
+                ZeroSectors(zeros, oldBackup.PartitionEntryLba, (ulong)oldBackup.EntryArraySectors(Sector), newEntriesLba);
+                if (zeros.Count > 0)
+                {
+                    stages.Add(zeros.ToArray());
+                }
             }
+            return stages.ToArray();
         }
 
-        private void ZeroSectors(Stream disk, ulong first, ulong count, ulong limit)
+        private void ZeroSectors(System.Collections.Generic.List<SectorWrite> writes, ulong first, ulong count, ulong limit)
         {
             for (ulong lba = first; lba < first + count; lba++)
             {
                 if (lba > LastPartitionLba && lba < limit && lba > 1)
                 {
-                    WriteAt(disk, (long)lba * Sector, new byte[Sector]);
+                    writes.Add(new SectorWrite((long)lba * Sector, new byte[Sector]));
                 }
             }
         }
@@ -172,5 +197,21 @@ namespace AzureLinuxImage.Partitions
                 s.Flush();
             }
         }
+    }
+
+    /// <summary>Bytes to put at an offset of a disk (whole sectors).</summary>
+    internal readonly struct SectorWrite
+    {
+        public SectorWrite(long offset, byte[] data)
+        {
+            Offset = offset;
+            Data = data;
+        }
+
+        public long Offset { get; }
+
+        public byte[] Data { get; }
+
+        public long End => Offset + Data.Length;
     }
 }

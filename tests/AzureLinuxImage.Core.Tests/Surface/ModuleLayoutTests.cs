@@ -16,7 +16,7 @@ namespace AzureLinuxImage.Tests.Surface
     /// </summary>
     public sealed class ModuleLayoutTests
     {
-        private static readonly string[] AzureAssemblies = { "Azure.Core", "Azure.Identity", "Microsoft.Identity.Client", "System.ClientModel" };
+        private static readonly string[] AzureAssemblies = { "Azure.Core", "Azure.Identity", "Microsoft.Identity.Client", "System.ClientModel", "Azure.Storage.Blobs", "Azure.Storage.Common" };
 
         private readonly Dictionary<string, AssemblyName> root = Names(Repository.ModuleBin);
         private readonly Dictionary<string, AssemblyName> dependencies = Names(Repository.ModuleDependencies);

@@ -1,6 +1,7 @@
 using System;
 using System.Diagnostics;
 using System.IO;
+using System.Linq;
 using System.Net;
 using System.Net.Http;
 using System.Net.Sockets;
@@ -18,7 +19,7 @@ namespace AzureLinuxImage.Tests.Upload
     /// on 127.0.0.1 on a free port for the tests of one class, in memory, with telemetry off (otherwise
     /// it tries to reach the internet). Missing Azurite fails under CI=true and skips otherwise.
     /// </summary>
-    public sealed class AzuriteFixture : IAsyncLifetime
+    public class AzuriteFixture : IAsyncLifetime
     {
         public const string Account = "devstoreaccount1";
 
@@ -85,7 +86,7 @@ namespace AzureLinuxImage.Tests.Upload
                     UseShellExecute = false,
                 };
                 foreach (string a in new[] { "--blobHost", "127.0.0.1", "--blobPort", port.ToString(),
-                    "--inMemoryPersistence", "--loose", "--skipApiVersionCheck", "--disableProductStyleUrl", "--disableTelemetry" })
+                    "--inMemoryPersistence", "--loose", "--skipApiVersionCheck", "--disableProductStyleUrl", "--disableTelemetry" }.Concat(ExtraArguments(workDir.Path)))
                 {
                     psi.ArgumentList.Add(a);
                 }
@@ -112,7 +113,7 @@ namespace AzureLinuxImage.Tests.Upload
             {
                 throw new InvalidOperationException($"Azurite at {exe} did not start.");
             }
-            using var http = new HttpClient();
+            using HttpClient http = Client();
             using HttpResponseMessage r = await http.PutAsync(ContainerUrl("restype=container"), new ByteArrayContent(Array.Empty<byte>()));
             Assert.Equal(HttpStatusCode.Created, r.StatusCode);
         }
@@ -129,9 +130,18 @@ namespace AzureLinuxImage.Tests.Upload
 
         /// <summary>The blob's URL with an account SAS (signed here from the documented string-to-sign).</summary>
         public Uri BlobUrl(string name, string host = "127.0.0.1", int? port = null) =>
-            new Uri($"http://{host}:{port ?? Port}/{Account}/{Container}/{name}?{AccountSas()}");
+            new Uri($"{Scheme}://{host}:{port ?? Port}/{Account}/{Container}/{name}?{AccountSas()}");
 
-        public Uri ContainerUrl(string extraQuery) => new Uri($"http://127.0.0.1:{Port}/{Account}/{Container}?{extraQuery}&{AccountSas()}");
+        /// <summary>http, or https for a fixture that serves TLS.</summary>
+        public virtual string Scheme => "http";
+
+        /// <summary>An HTTP client that trusts this Azurite (its own certificate, when it serves TLS).</summary>
+        public virtual HttpClient Client() => new HttpClient();
+
+        /// <summary>Arguments added to Azurite's command line; files may go to <paramref name="workDir"/>.</summary>
+        protected virtual string[] ExtraArguments(string workDir) => Array.Empty<string>();
+
+        public Uri ContainerUrl(string extraQuery) => new Uri($"{Scheme}://127.0.0.1:{Port}/{Account}/{Container}?{extraQuery}&{AccountSas()}");
 
         /// <summary>
         /// Account SAS, version 2019-12-12: HMAC-SHA256 with the account key over

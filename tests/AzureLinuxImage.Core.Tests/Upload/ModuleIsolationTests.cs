@@ -52,6 +52,8 @@ namespace AzureLinuxImage.Tests.Upload
             var loaded = r.GetProperty("loaded").EnumerateArray().Select(e => (Name: e.GetProperty("name").GetString(), Context: e.GetProperty("context").GetString())).ToList();
             Assert.Equal(2, loaded.Count(a => a.Name == "Azure.Core"));
             Assert.Equal(new[] { "Default" }, loaded.Where(a => a.Name == "AzureLinuxImage.Core").Select(a => a.Context));
+            // The Blob SDK the upload runs on (issue 19) loads beside the module's Azure.Core, never in the default context.
+            Assert.Equal(new[] { "AzureLinuxImage dependencies" }, loaded.Where(a => a.Name == "Azure.Storage.Blobs").Select(a => a.Context));
 
             string expected = temp.File("expected.vhd");
             ConvertToFixedVhd.Run(source, expected, force: true, skipAlignment: false, new SilentContext());

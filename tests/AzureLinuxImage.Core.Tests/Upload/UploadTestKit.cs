@@ -91,10 +91,12 @@ namespace AzureLinuxImage.Tests.Upload
         /// A transport to Azurite that counts bytes and connects every host name (md-*.blob...
         /// included: a managed disk's upload URL) to 127.0.0.1.
         /// </summary>
-        public static (HttpClientTransport Transport, CountingHandler Counter) Transport(TimeSpan? timeout = null)
+        public static (HttpClientTransport Transport, CountingHandler Counter) Transport(TimeSpan? timeout = null,
+            System.Net.Security.RemoteCertificateValidationCallback? trust = null)
         {
             var sockets = new SocketsHttpHandler
             {
+                SslOptions = new System.Net.Security.SslClientAuthenticationOptions { RemoteCertificateValidationCallback = trust },
                 ConnectCallback = async (context, token) =>
                 {
                     var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
