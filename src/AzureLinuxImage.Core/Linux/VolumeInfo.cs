@@ -1,4 +1,7 @@
+using System;
+using System.Collections.Generic;
 using AzureLinuxImage.FileSystems;
+using AzureLinuxImage.FileSystems.Btrfs;
 using AzureLinuxImage.Partitions;
 using AzureLinuxImage.Partitions.Lvm;
 
@@ -31,6 +34,9 @@ namespace AzureLinuxImage.Linux
 
         /// <summary>What the signature probe found.</summary>
         public DetectedFileSystem FileSystem { get; }
+
+        /// <summary>On btrfs: its subvolumes and snapshots (empty otherwise).</summary>
+        public IReadOnlyList<BtrfsSubvolumeInfo> Subvolumes { get; internal set; } = Array.Empty<BtrfsSubvolumeInfo>();
     }
 
     /// <summary>A mount of the image's /etc/fstab and how it was resolved.</summary>
@@ -64,5 +70,8 @@ namespace AzureLinuxImage.Linux
 
         /// <summary>Why it is not, when it is not.</summary>
         public string? Problem { get; }
+
+        /// <summary>On btrfs: the subvolume mounted there ("root", "@/home", or "5 (top level)").</summary>
+        public string? Subvolume { get; internal set; }
     }
 }
