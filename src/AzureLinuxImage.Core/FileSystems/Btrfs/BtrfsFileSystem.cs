@@ -351,12 +351,11 @@ namespace AzureLinuxImage.FileSystems.Btrfs
 
         private Inode ReadInode(BtrfsTree tree, ulong number, string structure)
         {
-            byte[]? data = tree.Find(new BtrfsKey(number, BtrfsItem.InodeItem, 0));
-            if (data == null)
+            if (!tree.TryFind(new BtrfsKey(number, BtrfsItem.InodeItem, 0), out BtrfsNode? leaf, out int slot))
             {
                 throw new InvalidImageException(shared.Volume.Where, structure, $"inode {number} has no INODE_ITEM in subvolume {tree.Id}.");
             }
-            return new Inode(tree, number, BtrfsInodeItem.Parse(data, number, shared.Volume.Where, structure));
+            return new Inode(tree, number, BtrfsInodeItem.Parse(leaf!.Data(slot), number, shared.Volume.Where, structure));
         }
 
         protected override string ReadLinkTarget(Inode link)

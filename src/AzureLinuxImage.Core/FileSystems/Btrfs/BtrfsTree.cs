@@ -88,10 +88,38 @@ namespace AzureLinuxImage.FileSystems.Btrfs
         }
 
         /// <summary>The data of the item with exactly <paramref name="key"/>, or null.</summary>
-        public byte[]? Find(BtrfsKey key)
+        public byte[]? Find(BtrfsKey key) => TryFind(key, out BtrfsNode? leaf, out int slot) ? leaf!.Data(slot).ToArray() : null;
+
+        /// <summary>
+        /// The leaf and slot of the item with exactly <paramref name="key"/>: a descent without a cursor, for the
+        /// point lookups (inodes, directory names) that listing does once per entry.
+        /// </summary>
+        public bool TryFind(BtrfsKey key, out BtrfsNode? leaf, out int slot)
         {
-            BtrfsTreeCursor c = Search(key);
-            return c.Valid && c.Key.CompareTo(key) == 0 ? c.Data.ToArray() : null;
+            BtrfsNode node = Volume.ReadNode(RootLogical, RootLevel, RootGeneration, Structure);
+            while (!node.IsLeaf)
+            {
+                int lo = 0;
+                int hi = node.Count - 1;
+                int at = 0;
+                while (lo <= hi)
+                {
+                    int mid = (lo + hi) >> 1;
+                    if (node.Key(mid).CompareTo(key) <= 0)
+                    {
+                        at = mid;
+                        lo = mid + 1;
+                    }
+                    else
+                    {
+                        hi = mid - 1;
+                    }
+                }
+                node = Child(node, at);
+            }
+            slot = LowerBound(node, key);
+            leaf = node;
+            return slot < node.Count && node.Key(slot).CompareTo(key) == 0;
         }
 
         private BtrfsTreeCursor Last()

@@ -7,8 +7,8 @@ namespace AzureLinuxImage.FileSystems.Btrfs
 {
     /// <summary>
     /// Logical-to-physical I/O for one single-device btrfs: the chunk map (the SYSTEM chunks of the
-    /// sys_chunk_array first, then every chunk of the chunk tree), tree blocks read through a small LRU
-    /// cache with their header and checksum verified (the second copy of a DUP chunk is tried when the
+    /// sys_chunk_array first, then every chunk of the chunk tree), tree blocks read through a small
+    /// bounded cache with their header and checksum verified (the second copy of a DUP chunk is tried when the
     /// first is damaged), and data read by logical address.
     /// </summary>
     internal sealed class BtrfsVolume
@@ -21,8 +21,7 @@ namespace AzureLinuxImage.FileSystems.Btrfs
 
         private readonly BlockDevice device;
         private readonly List<BtrfsChunk> chunks = new List<BtrfsChunk>();
-        private readonly Dictionary<ulong, LinkedListNode<BtrfsNode>> cache = new Dictionary<ulong, LinkedListNode<BtrfsNode>>();
-        private readonly LinkedList<BtrfsNode> order = new LinkedList<BtrfsNode>();
+        private readonly Dictionary<ulong, BtrfsNode> cache = new Dictionary<ulong, BtrfsNode>();
         private readonly int cacheNodes;
 
         private BtrfsVolume(BlockDevice device, BtrfsSuperblock sb)
@@ -177,15 +176,12 @@ namespace AzureLinuxImage.FileSystems.Btrfs
         /// <summary>A verified tree block; cached, so callers must not modify it.</summary>
         public BtrfsNode ReadNode(ulong logical, int level, ulong generation, string structure)
         {
-            if (cache.TryGetValue(logical, out LinkedListNode<BtrfsNode>? hit))
+            if (cache.TryGetValue(logical, out BtrfsNode? n))
             {
-                BtrfsNode n = hit.Value;
                 if (n.Level != level || n.Generation != generation)
                 {
                     throw new InvalidImageException(Where, structure, $"the tree block at logical 0x{logical:X} (level {n.Level}, generation {n.Generation}) is referenced as level {level}, generation {generation}.");
                 }
-                order.Remove(hit);
-                order.AddFirst(hit);
                 return n;
             }
             int size = Superblock.NodeSize;
@@ -208,10 +204,10 @@ namespace AzureLinuxImage.FileSystems.Btrfs
                     BtrfsNode node = BtrfsNode.Parse(block, logical, level, generation, Superblock, Where, structure);
                     if (cache.Count >= cacheNodes)
                     {
-                        cache.Remove(order.Last!.Value.Logical);
-                        order.RemoveLast();
+                        // Emptied when full rather than kept in LRU order: cheaper per hit, and the hot upper levels come back at once.
+                        cache.Clear();
                     }
-                    cache[logical] = order.AddFirst(node);
+                    cache[logical] = node;
                     return node;
                 }
                 catch (InvalidImageException e)
