@@ -18,6 +18,7 @@ namespace AzureLinuxImage.Benchmarks
             ["resize"] = ResizeBenchmark.Run,
             ["linux-view"] = LinuxViewBenchmark.Run,
             ["waagent-image"] = WaagentImageBenchmark.Run,
+            ["btrfs-view"] = BtrfsViewBenchmark.Run,
             ["readiness"] = ReadinessBenchmark.Run,
             ["zstd-initrd"] = ZstdBenchmark.Run,
             ["decoders-initrd"] = ZstdBenchmark.AllDecoders,

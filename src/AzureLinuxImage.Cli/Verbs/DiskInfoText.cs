@@ -28,10 +28,16 @@ namespace AzureLinuxImage.Cli.Verbs
                 string part = v.Partition != null ? $"{v.Partition.Number,3} {v.Partition.TypeName,-22}" : v.LogicalVolume != null ? $"LV  {v.LogicalVolume.VolumeGroup + "/" + v.LogicalVolume.Name,-22}" : "    whole disk            ";
                 string fs = v.FileSystem.Kind == AzureLinuxImage.FileSystems.FileSystemKind.Unknown ? "-" : v.FileSystem.TypeName;
                 Console.Out.WriteLine($"  {part} {v.Size / (1024.0 * 1024),10:0.#} MiB  {fs,-12} {v.FileSystem.Uuid ?? string.Empty} {(v.FileSystem.Label != null ? "\"" + v.FileSystem.Label + "\"" : string.Empty)}");
+                foreach (var s in v.Subvolumes)
+                {
+                    string what = s.IsSnapshot ? "snapshot" : "subvolume";
+                    string flags = (s.ReadOnly ? ", read-only" : string.Empty) + (s.IsDefault ? ", default" : string.Empty);
+                    Console.Out.WriteLine($"      {what,-9} {s.Id,5} {s.Path}{(s.IsSnapshot ? " (of " + s.ParentUuid + ")" : string.Empty)}{flags}");
+                }
             }
             foreach (var m in info.Mounts)
             {
-                Console.Out.WriteLine($"mount:             {m.MountPoint} <- {m.Source} ({m.Type}){(m.Mounted ? string.Empty : ": " + m.Problem)}");
+                Console.Out.WriteLine($"mount:             {m.MountPoint} <- {m.Source} ({m.Type}){(m.Subvolume != null ? ", subvolume " + m.Subvolume : string.Empty)}{(m.Mounted ? string.Empty : ": " + m.Problem)}");
             }
             Console.Out.WriteLine($"azure upload ready: {(info.AzureUploadReady ? "yes" : "no")}");
             foreach (string reason in info.NotReadyReasons)

@@ -5,6 +5,7 @@ using System.Linq;
 using AzureLinuxImage.Disks;
 using AzureLinuxImage.Errors;
 using AzureLinuxImage.FileSystems;
+using AzureLinuxImage.FileSystems.Btrfs;
 using AzureLinuxImage.Partitions;
 using AzureLinuxImage.Partitions.Lvm;
 
@@ -186,6 +187,10 @@ namespace AzureLinuxImage.Linux
                 {
                     continue;
                 }
+                if (fs is BtrfsFileSystem btrfs)
+                {
+                    fs = RootSubvolume(v.Info, btrfs);
+                }
                 if (LooksLikeRoot(fs))
                 {
                     rootCandidates.Add(v.Info.Location);
@@ -205,25 +210,37 @@ namespace AzureLinuxImage.Linux
             {
                 warnings.Add($"More than one volume looks like a Linux root ({string.Join(", ", rootCandidates)}); the first, {rootCandidates[0]}, is used.");
             }
-            mounts.Add(new MountInfo("/", rootInfo.FileSystem.Uuid != null ? "UUID=" + rootInfo.FileSystem.Uuid : rootInfo.Location, rootInfo.FileSystem.TypeName, rootInfo.Location, true, null));
+            mounts.Add(new MountInfo("/", rootInfo.FileSystem.Uuid != null ? "UUID=" + rootInfo.FileSystem.Uuid : rootInfo.Location, rootInfo.FileSystem.TypeName, rootInfo.Location, true, null) { Subvolume = SubvolumeName(root) });
             var mounted = new Dictionary<string, IFileSystem>(StringComparer.Ordinal);
             FileEntry? fstab = SafeEntry(root, "/etc/fstab");
             if (fstab != null && fstab.Type == FileEntryType.File && fstab.Size <= 1 << 20)
             {
-                string text;
-                using (var r = new StreamReader(root.OpenRead("/etc/fstab")))
-                {
-                    text = r.ReadToEnd();
-                }
+                string text = ReadFstab(root);
                 List<FstabEntry> entries = FstabEntry.Parse(text);
                 FstabEntry? rootLine = entries.FirstOrDefault(e => e.MountPoint == "/");
+                if (rootLine != null && root is BtrfsFileSystem rootBtrfs)
+                {
+                    // fstab's subvol=/subvolid= for / decides which subvolume is the root (Fedora's root, openSUSE's default).
+                    BtrfsFileSystem? named = SelectSubvolume(rootBtrfs, rootLine, out string? why);
+                    if (named == null)
+                    {
+                        warnings.Add($"/etc/fstab line {rootLine.Line}: {why}");
+                    }
+                    else if (named.SubvolumeId != rootBtrfs.SubvolumeId && LooksLikeRoot(named))
+                    {
+                        root = named;
+                        text = ReadFstab(root);
+                        entries = FstabEntry.Parse(text);
+                        rootLine = entries.FirstOrDefault(e => e.MountPoint == "/") ?? rootLine;
+                    }
+                }
                 if (rootLine != null)
                 {
                     // Report / as fstab names it, and say so when that source is not the volume the root was found on.
                     var named = Resolve(rootLine.Source);
                     string? problem = named != null && named.Value.Device == rootDevice ? null
                         : $"/etc/fstab line {rootLine.Line} names '{rootLine.Source}' for /, which is not the volume the root was found on ({rootInfo.Location}).";
-                    mounts[0] = new MountInfo("/", rootLine.Source, rootLine.Type, rootInfo.Location, true, problem);
+                    mounts[0] = new MountInfo("/", rootLine.Source, rootLine.Type, rootInfo.Location, true, problem) { Subvolume = SubvolumeName(root) };
                     if (problem != null)
                     {
                         warnings.Add(problem);
@@ -232,13 +249,13 @@ namespace AzureLinuxImage.Linux
                 // Parents before children, so /boot is in place before /boot/efi.
                 foreach (FstabEntry e in entries.OrderBy(e => e.MountPoint.Count(c => c == '/')))
                 {
-                    MountFromFstab(e, rootDevice, mounted);
+                    MountFromFstab(e, rootDevice, root, mounted);
                 }
             }
             FileSystem = new MountedFileSystem(root, mounted, $"Linux root of {disk.Path}");
         }
 
-        private void MountFromFstab(FstabEntry e, BlockDevice rootDevice, Dictionary<string, IFileSystem> mounted)
+        private void MountFromFstab(FstabEntry e, BlockDevice rootDevice, IFileSystem root, Dictionary<string, IFileSystem> mounted)
         {
             string point = Canonical(e.MountPoint);
             if (e.Type == "swap" || point == null || e.Type == "proc" || e.Type == "sysfs" || e.Type == "tmpfs" || e.Type == "devpts" || e.Type == "nfs" || e.Type == "nfs4" || e.Type == "cifs" || e.Options.Split(',').Contains("bind"))
@@ -254,6 +271,25 @@ namespace AzureLinuxImage.Linux
             {
                 mounts.Add(new MountInfo(point, e.Source, e.Type, null, false, $"/etc/fstab line {e.Line}: no volume in the image matches '{e.Source}'."));
                 warnings.Add($"/etc/fstab line {e.Line}: no volume in the image matches '{e.Source}' (mount point {point}).");
+                return;
+            }
+            if (v.Value.Device == rootDevice && root is BtrfsFileSystem rootBtrfs)
+            {
+                // Another subvolume of the root's btrfs (Fedora's home, openSUSE's @/var): a view of its own tree.
+                BtrfsFileSystem? sub = SelectSubvolume(rootBtrfs, e, out string? why);
+                if (sub == null)
+                {
+                    mounts.Add(new MountInfo(point, e.Source, e.Type, v.Value.Info.Location, false, why));
+                    warnings.Add($"/etc/fstab line {e.Line}: {why}");
+                    return;
+                }
+                if (sub.SubvolumeId == rootBtrfs.SubvolumeId)
+                {
+                    mounts.Add(new MountInfo(point, e.Source, e.Type, v.Value.Info.Location, false, "the root subvolume itself (a bind mount), not mounted again.") { Subvolume = SubvolumeName(sub) });
+                    return;
+                }
+                mounted[point] = sub;
+                mounts.Add(new MountInfo(point, e.Source, e.Type, v.Value.Info.Location, true, null) { Subvolume = SubvolumeName(sub) });
                 return;
             }
             if (v.Value.Device == rootDevice)
@@ -274,8 +310,139 @@ namespace AzureLinuxImage.Linux
                 mounts.Add(new MountInfo(point, e.Source, e.Type, v.Value.Info.Location, false, "the file system could not be opened (see the warnings)."));
                 return;
             }
+            string? subvolume = null;
+            if (fs is BtrfsFileSystem btrfs)
+            {
+                BtrfsFileSystem? sub = SelectSubvolume(btrfs, e, out string? why);
+                if (sub == null)
+                {
+                    mounts.Add(new MountInfo(point, e.Source, e.Type, v.Value.Info.Location, false, why));
+                    warnings.Add($"/etc/fstab line {e.Line}: {why}");
+                    return;
+                }
+                fs = sub;
+                subvolume = SubvolumeName(sub);
+            }
             mounted[point] = fs;
-            mounts.Add(new MountInfo(point, e.Source, e.Type, v.Value.Info.Location, true, null));
+            mounts.Add(new MountInfo(point, e.Source, e.Type, v.Value.Info.Location, true, null) { Subvolume = subvolume });
+        }
+
+        private static string ReadFstab(IFileSystem root)
+        {
+            using var r = new StreamReader(root.OpenRead("/etc/fstab"));
+            return r.ReadToEnd();
+        }
+
+        /// <summary>
+        /// The btrfs subvolume that holds the root: the default one, else the first subvolume (then snapshot) that looks
+        /// like a Linux root (Fedora keeps the top level as default and the root in the "root" subvolume). Also records
+        /// the volume's subvolumes for `info`.
+        /// </summary>
+        private IFileSystem RootSubvolume(VolumeInfo info, BtrfsFileSystem fs)
+        {
+            IReadOnlyList<BtrfsSubvolumeInfo> subvolumes;
+            try
+            {
+                subvolumes = fs.ListSubvolumes();
+                info.Subvolumes = subvolumes;
+            }
+            catch (AzureLinuxImageException e)
+            {
+                warnings.Add(e.Message);
+                return fs;
+            }
+            if (LooksLikeRoot(fs))
+            {
+                return fs;
+            }
+            foreach (BtrfsSubvolumeInfo s in subvolumes.Where(s => !s.IsSnapshot).Concat(subvolumes.Where(s => s.IsSnapshot)))
+            {
+                if (s.Id == fs.SubvolumeId)
+                {
+                    continue;
+                }
+                try
+                {
+                    BtrfsFileSystem candidate = fs.OpenSubvolume(s.Id);
+                    if (LooksLikeRoot(candidate))
+                    {
+                        return candidate;
+                    }
+                }
+                catch (AzureLinuxImageException e)
+                {
+                    warnings.Add(e.Message);
+                }
+            }
+            return fs;
+        }
+
+        /// <summary>The subvolume an fstab line's options name: subvolid=, subvol= (both must agree), else the default one. Null with the reason when there is none.</summary>
+        private static BtrfsFileSystem? SelectSubvolume(BtrfsFileSystem fs, FstabEntry e, out string? problem)
+        {
+            problem = null;
+            string? path = null;
+            string? id = null;
+            foreach (string option in e.Options.Split(','))
+            {
+                if (option.StartsWith("subvol=", StringComparison.Ordinal))
+                {
+                    path = option.Substring("subvol=".Length);
+                }
+                else if (option.StartsWith("subvolid=", StringComparison.Ordinal))
+                {
+                    id = option.Substring("subvolid=".Length);
+                }
+            }
+            try
+            {
+                BtrfsFileSystem? byPath = path == null ? null : fs.OpenSubvolume(path);
+                if (path != null && byPath == null)
+                {
+                    problem = $"btrfs on {e.Source} has no subvolume '{path}' (subvol=).";
+                    return null;
+                }
+                if (id != null)
+                {
+                    if (!ulong.TryParse(id, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out ulong number))
+                    {
+                        problem = $"subvolid={id} is not a number.";
+                        return null;
+                    }
+                    if (byPath != null && byPath.SubvolumeId != number)
+                    {
+                        problem = $"subvol={path} is subvolume {byPath.SubvolumeId}, not subvolid={number}: the kernel refuses this mount.";
+                        return null;
+                    }
+                    return byPath ?? fs.OpenSubvolume(number);
+                }
+                return byPath ?? (fs.SubvolumeId == fs.DefaultSubvolume ? fs : fs.OpenSubvolume(fs.DefaultSubvolume));
+            }
+            catch (AzureLinuxImageException x)
+            {
+                problem = x.Message;
+                return null;
+            }
+        }
+
+        private static string? SubvolumeName(IFileSystem fs)
+        {
+            if (!(fs is BtrfsFileSystem b))
+            {
+                return null;
+            }
+            if (b.SubvolumeId == 5)
+            {
+                return "5 (top level)";
+            }
+            try
+            {
+                return b.ListSubvolumes().FirstOrDefault(s => s.Id == b.SubvolumeId)?.Path ?? b.SubvolumeId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
+            catch (AzureLinuxImageException)
+            {
+                return b.SubvolumeId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
         }
 
         /// <summary>Finds the volume an fstab source names: UUID=, LABEL=, PARTUUID=, PARTLABEL=, /dev/disk/by-*, /dev/mapper, /dev/VG/LV, /dev/sdXN.</summary>

@@ -1,4 +1,7 @@
+using System;
+using System.Collections.Generic;
 using AzureLinuxImage.FileSystems;
+using AzureLinuxImage.FileSystems.Btrfs;
 using AzureLinuxImage.Partitions;
 using AzureLinuxImage.Partitions.Lvm;
 
@@ -34,6 +37,8 @@ namespace AzureLinuxImage.Linux
 
         /// <summary>One line that names the object (what PowerShell prints for it inside another object's view).</summary>
         public override string ToString() => Location + ": " + FileSystem;
+        /// <summary>On btrfs: its subvolumes and snapshots (empty otherwise).</summary>
+        public IReadOnlyList<BtrfsSubvolumeInfo> Subvolumes { get; internal set; } = Array.Empty<BtrfsSubvolumeInfo>();
     }
 
     /// <summary>A mount of the image's /etc/fstab and how it was resolved.</summary>
@@ -70,5 +75,7 @@ namespace AzureLinuxImage.Linux
 
         /// <summary>One line that names the object (what PowerShell prints for it inside another object's view).</summary>
         public override string ToString() => MountPoint + " <- " + Source + " (" + Type + ")" + (Problem == null ? string.Empty : ": " + Problem);
+        /// <summary>On btrfs: the subvolume mounted there ("root", "@/home", or "5 (top level)").</summary>
+        public string? Subvolume { get; internal set; }
     }
 }

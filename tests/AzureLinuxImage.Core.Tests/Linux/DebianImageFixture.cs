@@ -9,11 +9,17 @@ namespace AzureLinuxImage.Tests.Linux
     /// A real Debian 12 disk made by tests/fixtures/build-debian-image.sh once per test class (the
     /// rootfs cache makes it a matter of seconds). AZLI_DEBIAN_IMAGE points at a prebuilt one instead.
     /// </summary>
-    public sealed class DebianImageFixture : IDisposable
+    public class DebianImageFixture : IDisposable
     {
         private readonly TempDirectory? temp;
 
         public DebianImageFixture()
+            : this(Array.Empty<string>())
+        {
+        }
+
+        /// <summary>With build-debian-image.sh options (--fs btrfs ...).</summary>
+        protected DebianImageFixture(string[] options)
         {
             string? given = Environment.GetEnvironmentVariable("AZLI_DEBIAN_IMAGE");
             if (!string.IsNullOrEmpty(given) && File.Exists(given))
@@ -35,7 +41,9 @@ namespace AzureLinuxImage.Tests.Linux
             }
             temp = new TempDirectory();
             ImagePath = temp.File("debian12.raw");
-            ExternalTool.Run("/bin/bash", new[] { script, ImagePath }, timeoutSeconds: 900);
+            var args = new System.Collections.Generic.List<string> { script, ImagePath };
+            args.AddRange(options);
+            ExternalTool.Run("/bin/bash", args.ToArray(), timeoutSeconds: 900);
         }
 
         public string? ImagePath { get; }

@@ -1,0 +1,81 @@
+using System;
+using System.IO;
+using System.Linq;
+using AzureLinuxImage.Errors;
+using AzureLinuxImage.FileSystems;
+using AzureLinuxImage.FileSystems.Btrfs;
+using AzureLinuxImage.Tests.Infrastructure;
+using Xunit;
+
+namespace AzureLinuxImage.Tests.FileSystems.Btrfs
+{
+    /// <summary>The source folder, built once, shared by the mkfs --rootdir tests.</summary>
+    public sealed class BtrfsSourceFixture : IDisposable
+    {
+        private readonly TempDirectory tmp = new TempDirectory();
+
+        public BtrfsSourceFixture()
+        {
+            Source = tmp.File("src");
+            BtrfsSourceTree.Build(Source);
+        }
+
+        public string Source { get; }
+
+        public string Image(string name) => tmp.File(name);
+
+        public void Dispose() => tmp.Dispose();
+    }
+
+    /// <summary>The reader against mkfs.btrfs --rootdir: the whole tree equals the folder it was made from.</summary>
+    public class BtrfsFileSystemTests : IClassFixture<BtrfsSourceFixture>
+    {
+        private readonly BtrfsSourceFixture fixture;
+
+        public BtrfsFileSystemTests(BtrfsSourceFixture fixture)
+        {
+            this.fixture = fixture;
+        }
+
+        [Theory]
+        [InlineData(4096)]
+        [InlineData(8192)]
+        [InlineData(16384)]
+        [InlineData(32768)]
+        [InlineData(65536)]
+        public void Whole_tree_equals_the_source_folder_for_every_node_size(int nodeSize)
+        {
+            string image = BtrfsImages.MakeFromFolder(fixture.Image($"n{nodeSize}.img"), fixture.Source, nodeSize);
+            using BtrfsFileSystem fs = BtrfsImages.Open(image);
+            int entries = BtrfsImages.AssertTreeEquals(fixture.Source, fs);
+            Assert.True(entries > BtrfsSourceTree.ManyEntries);
+            Assert.Equal(BtrfsSourceTree.ManyEntries, fs.List("/many").Count());
+            Assert.Equal("btrtest", fs.Superblock.Label);
+            Assert.Equal(nodeSize, fs.Superblock.NodeSize);
+            Assert.Equal(Guid.Parse("0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"), fs.Uuid);
+        }
+
+        [Theory]
+        [InlineData("crc32c")]
+        [InlineData("xxhash")]
+        [InlineData("sha256")]
+        [InlineData("blake2")]
+        public void Every_checksum_type_is_verified(string csum)
+        {
+            string image = BtrfsImages.MakeFromFolder(fixture.Image($"c-{csum}.img"), fixture.Source, 16384, csum);
+            using (BtrfsFileSystem fs = BtrfsImages.Open(image))
+            {
+                BtrfsImages.AssertTreeEquals(fixture.Source, fs);
+            }
+            // One flipped byte in the superblock's label is caught by that checksum.
+            byte[] b = new byte[1];
+            using (var f = new FileStream(image, FileMode.Open))
+            {
+                f.Position = 0x10000 + 0x12B;
+                f.WriteByte(0x5A);
+            }
+            var e = Assert.Throws<InvalidImageException>(() => BtrfsImages.Open(image));
+            Assert.Contains("checksum", e.Message);
+        }
+    }
+}
