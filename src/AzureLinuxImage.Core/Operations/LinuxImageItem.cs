@@ -1,5 +1,6 @@
 using System;
 using System.Text;
+using AzureLinuxImage.Disks;
 using AzureLinuxImage.FileSystems;
 
 namespace AzureLinuxImage.Operations

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using AzureLinuxImage.IO;
 using AzureLinuxImage.Disks;
 using AzureLinuxImage.Errors;
 

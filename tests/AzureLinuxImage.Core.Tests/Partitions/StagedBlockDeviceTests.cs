@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using AzureLinuxImage.Disks;
 using AzureLinuxImage.Partitions;
 using Xunit;
 

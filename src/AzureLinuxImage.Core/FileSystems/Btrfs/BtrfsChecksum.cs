@@ -44,10 +44,10 @@ namespace AzureLinuxImage.FileSystems.Btrfs
             switch (Type)
             {
                 case 0:
-                    BinaryPrimitives.WriteUInt32LittleEndian(destination, Crc32.Castagnoli.Compute(data));
+                    BinaryPrimitives.WriteUInt32LittleEndian(destination, ~CrcRegister.Crc32C(uint.MaxValue, data));
                     break;
                 case 1:
-                    BinaryPrimitives.WriteUInt64LittleEndian(destination, XxHash64.Compute(data));
+                    BinaryPrimitives.WriteUInt64LittleEndian(destination, System.IO.Hashing.XxHash64.HashToUInt64(data));
                     break;
                 case 2:
                     using (var sha = SHA256.Create())

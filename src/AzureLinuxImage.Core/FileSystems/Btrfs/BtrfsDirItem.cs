@@ -37,7 +37,7 @@ namespace AzureLinuxImage.FileSystems.Btrfs
         public byte[] Data { get; }
 
         /// <summary>The key offset of a DIR_ITEM or XATTR_ITEM: crc32c of the name seeded with ~1, not inverted (btrfs_name_hash).</summary>
-        public static ulong NameHash(ReadOnlySpan<byte> name) => Crc32.Castagnoli.Append(0xFFFFFFFEu, name);
+        public static ulong NameHash(ReadOnlySpan<byte> name) => CrcRegister.Crc32C(0xFFFFFFFEu, name);
 
         public static List<BtrfsDirItem> ParseAll(ReadOnlySpan<byte> b, int maxData, string where, string structure)
         {

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using AzureLinuxImage.Disks;
 using AzureLinuxImage.Errors;
 using AzureLinuxImage.Partitions;
 

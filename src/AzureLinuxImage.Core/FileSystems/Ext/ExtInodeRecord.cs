@@ -1,5 +1,6 @@
 using System;
 using System.Buffers.Binary;
+using AzureLinuxImage.Disks;
 using AzureLinuxImage.Partitions;
 
 namespace AzureLinuxImage.FileSystems.Ext

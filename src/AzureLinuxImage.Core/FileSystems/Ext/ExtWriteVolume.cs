@@ -1,5 +1,6 @@
 using System;
 using System.Buffers.Binary;
+using AzureLinuxImage.Disks;
 using AzureLinuxImage.Checksums;
 using AzureLinuxImage.Errors;
 using AzureLinuxImage.Partitions;
@@ -92,7 +93,7 @@ namespace AzureLinuxImage.FileSystems.Ext
         {
             if (Csum)
             {
-                BinaryPrimitives.WriteUInt32LittleEndian(superblock.AsSpan(0x3FC), Crc32.Castagnoli.Append(0xFFFFFFFFu, superblock.AsSpan(0, 0x3FC)));
+                BinaryPrimitives.WriteUInt32LittleEndian(superblock.AsSpan(0x3FC), CrcRegister.Crc32C(0xFFFFFFFFu, superblock.AsSpan(0, 0x3FC)));
             }
             WriteBytes(ExtSuperblock.Offset, superblock, stage);
         }
@@ -136,7 +137,7 @@ namespace AzureLinuxImage.FileSystems.Ext
 
         // ---- metadata_csum (checksums.rst) ----
 
-        public uint Crc(uint state, ReadOnlySpan<byte> data) => Crc32.Castagnoli.Append(state, data);
+        public uint Crc(uint state, ReadOnlySpan<byte> data) => CrcRegister.Crc32C(state, data);
 
         /// <summary>Seed of an inode's checksums (inode, extent blocks, directory blocks): crc32c(fs seed, inode number, generation).</summary>
         public uint InodeSeed(uint inode, uint generation)

@@ -46,7 +46,7 @@ namespace AzureLinuxImage.Operations
             "NoStaleProvisioningState", "NoDhcpLeases", "NoPasswordHashes", "NoAuthorizedKeys", "NoShellHistory", "MachineIdBlank", "SshHostKeysRegenerated",
         };
 
-        public static IReadOnlyList<LinuxImageChange> Run(RepairLinuxImageOptions options, IOperationContext context, InitramfsLister? initramfsReader = null)
+        public static IReadOnlyList<LinuxImageChange> Run(RepairLinuxImageOptions options, IOperationContext context)
         {
             IReadOnlyList<string> unknownRules = ReadinessRules.Unmatched(options.Rules.Concat(options.ExcludeRules));
             if (unknownRules.Count > 0)
@@ -56,14 +56,14 @@ namespace AzureLinuxImage.Operations
             }
             IReadOnlyList<ReadinessRule> rules = ReadinessRules.Select(options.Rules, options.ExcludeRules);
             return WriteOperation.Execute(options.ImagePath, options.RootPath, options.Destination, options.Force, "Repair the Linux image", context,
-                target => Fix(target, rules, options, context, initramfsReader));
+                target => Fix(target, rules, options, context));
         }
 
-        private static ImageEditor Fix(WritableTarget target, IReadOnlyList<ReadinessRule> rules, RepairLinuxImageOptions options, IOperationContext context, InitramfsLister? initramfsReader)
+        private static ImageEditor Fix(WritableTarget target, IReadOnlyList<ReadinessRule> rules, RepairLinuxImageOptions options, IOperationContext context)
         {
             var ed = new ImageEditor(target.Writer, target.Source, "Repair");
             context.Progress("Repairing Linux image", "checking", 0, 3);
-            var before = Check(target, rules, options, initramfsReader);
+            var before = Check(target, rules, options);
             var failing = before.Where(f => f.Finding.Status == ReadinessStatus.Fail || f.Finding.Status == ReadinessStatus.Warning).ToList();
             var attempted = new HashSet<string>(StringComparer.Ordinal);
             context.Progress("Repairing Linux image", "fixing", 1, 3);
@@ -74,7 +74,7 @@ namespace AzureLinuxImage.Operations
             }
             context.Cancellation.ThrowIfCancellationRequested();
             context.Progress("Repairing Linux image", "checking the result", 2, 3);
-            var after = Check(target, rules, options, initramfsReader).ToDictionary(f => f.Finding.RuleId, f => f.Finding);
+            var after = Check(target, rules, options).ToDictionary(f => f.Finding.RuleId, f => f.Finding);
             foreach (ReadinessFinding f in failing.Select(x => x.Finding))
             {
                 ReadinessFinding now = after[f.RuleId];
@@ -96,9 +96,9 @@ namespace AzureLinuxImage.Operations
 
         private sealed record Checked(ReadinessFinding Finding, ReadinessContext Context);
 
-        private static List<Checked> Check(WritableTarget target, IReadOnlyList<ReadinessRule> rules, RepairLinuxImageOptions options, InitramfsLister? initramfsReader)
+        private static List<Checked> Check(WritableTarget target, IReadOnlyList<ReadinessRule> rules, RepairLinuxImageOptions options)
         {
-            var facts = new LinuxFacts(target.Writer, target.Disk, initramfsReader ?? ReadinessSeams.InitramfsReader);
+            var facts = new LinuxFacts(target.Writer, target.Disk);
             var ctx = new ReadinessContext(facts, null, options.ProvisioningAgent);
             return ReadinessChecker.Run(target.Source, ctx, rules).Select(f => new Checked(f, ctx)).ToList();
         }

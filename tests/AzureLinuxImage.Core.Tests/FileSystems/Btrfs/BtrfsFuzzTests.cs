@@ -85,7 +85,7 @@ namespace AzureLinuxImage.Tests.FileSystems.Btrfs
                 }
                 byte[] h = device.Copy(at, 0x65);
                 if (h.AsSpan(0x20, 16).SequenceEqual(sb.AsSpan(0x20, 16)) && h[0x64] <= 7 && BinaryPrimitives.ReadUInt64LittleEndian(h.AsSpan(0x30)) != 0 &&
-                    Crc32.Castagnoli.Compute(device.Copy(at + 32, nodeSize - 32)) == BinaryPrimitives.ReadUInt32LittleEndian(device.Copy(at, 4)))
+                    ~CrcRegister.Crc32C(uint.MaxValue, device.Copy(at + 32, nodeSize - 32)) == BinaryPrimitives.ReadUInt32LittleEndian(device.Copy(at, 4)))
                 {
                     nodes.Add(at);
                 }
@@ -184,7 +184,7 @@ namespace AzureLinuxImage.Tests.FileSystems.Btrfs
 
         private static void FixChecksum(FuzzBlockDevice d, long at, int size)
         {
-            uint crc = Crc32.Castagnoli.Compute(d.Copy(at + 32, size - 32));
+            uint crc = ~CrcRegister.Crc32C(uint.MaxValue, d.Copy(at + 32, size - 32));
             var b = new byte[4];
             BinaryPrimitives.WriteUInt32LittleEndian(b, crc);
             d.Write(at, b);

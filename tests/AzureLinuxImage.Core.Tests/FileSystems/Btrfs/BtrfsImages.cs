@@ -5,6 +5,7 @@ using System.IO;
 using System.Linq;
 using System.Security.Cryptography;
 using System.Text.Json;
+using AzureLinuxImage.Disks;
 using AzureLinuxImage.FileSystems;
 using AzureLinuxImage.FileSystems.Btrfs;
 using AzureLinuxImage.Partitions;
