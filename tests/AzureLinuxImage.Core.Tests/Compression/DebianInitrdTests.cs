@@ -10,16 +10,13 @@ namespace AzureLinuxImage.Tests.Compression
     /// <summary>The real Debian 12 initrd (zstd, built by mkinitramfs in ../shared/scripts/build-debian-image.sh's cached root).</summary>
     public class DebianInitrdTests
     {
-        private const string Root = "/var/tmp/debian12-rootfs";
-
         internal static string RequireInitrd()
         {
-            string? initrd = File.Exists(Path.Combine(Root, ".complete"))
-                ? Directory.GetFiles(Path.Combine(Root, "boot"), "initrd.img-*").OrderBy(f => f, StringComparer.Ordinal).LastOrDefault()
-                : null;
+            string root = ExternalTool.RequireDebianRootfs();
+            string? initrd = Directory.GetFiles(Path.Combine(root, "boot"), "initrd.img-*").OrderBy(f => f, StringComparer.Ordinal).LastOrDefault();
             if (initrd == null)
             {
-                Assert.Skip($"{Root} is not built (the readiness tests build it with build-debian-image.sh).");
+                ExternalTool.Unavailable($"{root}/boot holds no initrd.img-*: the root cache is incomplete.");
             }
             return initrd!;
         }

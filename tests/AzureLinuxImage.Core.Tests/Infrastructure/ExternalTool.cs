@@ -15,6 +15,33 @@ namespace AzureLinuxImage.Tests.Infrastructure
     {
         public static bool InCi => string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
 
+        /// <summary>The cached Debian 12 root that build-debian-image.sh builds images from (DEBIAN_ROOTFS_CACHE, else /var/tmp/debian12-rootfs).</summary>
+        public static string DebianRootfsCache => Environment.GetEnvironmentVariable("DEBIAN_ROOTFS_CACHE") ?? "/var/tmp/debian12-rootfs";
+
+        /// <summary>
+        /// The one rule for a test whose tool, root or fixture is missing: it fails under CI=true (CI must
+        /// provide it, see .ci/run) and is skipped with <paramref name="reason"/> otherwise.
+        /// </summary>
+        public static void Unavailable(string reason)
+        {
+            if (InCi)
+            {
+                Assert.Fail(reason + " CI must provide it: see .ci/run.");
+            }
+            Assert.Skip(reason);
+        }
+
+        /// <summary>The Debian 12 root cache when its build finished (.complete); otherwise <see cref="Unavailable"/>.</summary>
+        public static string RequireDebianRootfs()
+        {
+            string cache = DebianRootfsCache;
+            if (!File.Exists(Path.Combine(cache, ".complete")))
+            {
+                Unavailable($"The Debian 12 root cache {cache} is not built: run tests/fixtures/build-debian-image.sh (as root) once, or set DEBIAN_ROOTFS_CACHE.");
+            }
+            return cache;
+        }
+
         /// <summary>Full path of <paramref name="name"/> on PATH (or /usr/sbin, /sbin), or null.</summary>
         public static string? Find(string name)
         {
@@ -38,12 +65,7 @@ namespace AzureLinuxImage.Tests.Infrastructure
             {
                 return found;
             }
-            string reason = $"'{name}' is not installed (Debian package {package}).";
-            if (InCi)
-            {
-                Assert.Fail(reason + " CI must install it: see .ci/run.");
-            }
-            Assert.Skip(reason);
+            Unavailable($"'{name}' is not installed (Debian package {package}).");
             return string.Empty;
         }
 

@@ -33,7 +33,7 @@ namespace AzureLinuxImage.Tests.Linux
                 Problem = "build-debian-image.sh needs root, debootstrap and the shared scripts folder.";
                 return;
             }
-            string cache = Environment.GetEnvironmentVariable("DEBIAN_ROOTFS_CACHE") ?? "/var/tmp/debian12-rootfs";
+            string cache = ExternalTool.DebianRootfsCache;
             if (!File.Exists(Path.Combine(cache, ".complete")) && !ExternalTool.InCi)
             {
                 Problem = "the Debian rootfs cache is not built yet (" + cache + ").";
@@ -54,11 +54,7 @@ namespace AzureLinuxImage.Tests.Linux
         {
             if (ImagePath == null)
             {
-                if (ExternalTool.InCi)
-                {
-                    Assert.Fail(Problem);
-                }
-                Assert.Skip(Problem!);
+                ExternalTool.Unavailable(Problem!);
             }
             return ImagePath!;
         }

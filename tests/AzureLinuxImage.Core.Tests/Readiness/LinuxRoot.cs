@@ -31,22 +31,10 @@ namespace AzureLinuxImage.Tests.Readiness
         public string RootUuid { get; private set; } = string.Empty;
 
         /// <summary>The cached Debian root (DEBIAN_ROOTFS_CACHE or /var/tmp/debian12-rootfs).</summary>
-        public static string CachePath => Environment.GetEnvironmentVariable("DEBIAN_ROOTFS_CACHE") ?? "/var/tmp/debian12-rootfs";
+        public static string CachePath => ExternalTool.DebianRootfsCache;
 
         /// <summary>Skips (or fails under CI) when the cache has not been built.</summary>
-        public static void RequireDebianCache()
-        {
-            if (File.Exists(System.IO.Path.Combine(CachePath, ".complete")))
-            {
-                return;
-            }
-            string reason = $"The Debian 12 root cache {CachePath} is missing: run build-debian-image.sh (as root) once to create it.";
-            if (ExternalTool.InCi)
-            {
-                Assert.Fail(reason);
-            }
-            Assert.Skip(reason);
-        }
+        public static void RequireDebianCache() => ExternalTool.RequireDebianRootfs();
 
         /// <summary>The Debian root as build-debian-image.sh leaves it in the image, stock or --azure-ready.</summary>
         public static LinuxRoot Debian(bool azureReady)

@@ -16,9 +16,6 @@ namespace AzureLinuxImage.Tests.Waagent
 
         public static readonly string[] All = { Debian12, Upstream, HandWritten };
 
-        /// <summary>Root built by tests/fixtures/build-debian-image.sh (the readiness helper builds it; never here).</summary>
-        public const string DebianRoot = "/var/tmp/debian12-rootfs";
-
         public static string Folder { get; } = FindFolder();
 
         public static byte[] Bytes(string name) => File.ReadAllBytes(System.IO.Path.Combine(Folder, name));
@@ -34,15 +31,8 @@ namespace AzureLinuxImage.Tests.Waagent
             return target;
         }
 
-        /// <summary>The Debian 12 root when its build finished (.complete), else skip (the root is optional locally and in CI).</summary>
-        public static string RequireDebianRoot()
-        {
-            if (!File.Exists(System.IO.Path.Combine(DebianRoot, ".complete")))
-            {
-                Assert.Skip($"{DebianRoot} is not built (tests/fixtures/build-debian-image.sh); the same file is covered by the committed fixture.");
-            }
-            return DebianRoot;
-        }
+        /// <summary>The Debian 12 root (DEBIAN_ROOTFS_CACHE) when its build finished (.complete); under CI=true a missing root fails.</summary>
+        public static string RequireDebianRoot() => ExternalTool.RequireDebianRootfs();
 
         /// <summary>Splits bytes into lines, each with its own terminator, exactly as stored.</summary>
         public static List<byte[]> RawLines(byte[] bytes)
