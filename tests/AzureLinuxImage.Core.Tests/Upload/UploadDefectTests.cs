@@ -128,6 +128,30 @@ namespace AzureLinuxImage.Tests.Upload
             Assert.Empty(counter.Requests);
         }
 
+        [Fact]
+        public async Task Put_Blob_is_conditional_on_what_was_seen_so_a_blob_that_appeared_or_changed_is_not_replaced()
+        {
+            azurite.Require();
+            Uri blob = azurite.BlobUrl("conditional.vhd");
+            var client = new PageBlobClient(blob, null, new PageBlobClientOptions());
+            var none = new System.Collections.Generic.Dictionary<string, string>();
+            await client.CreateAsync(MiB, none, TestContext.Current.CancellationToken);
+            BlobState seen = (await client.GetPropertiesAsync(TestContext.Current.CancellationToken))!;
+
+            // Seen as absent (If-None-Match: *), but there: refused.
+            var appeared = await Assert.ThrowsAsync<BlobRequestException>(() => client.CreateAsync(MiB, none, TestContext.Current.CancellationToken));
+            Assert.Equal(409, appeared.Status);
+            // Seen, then changed by someone else (If-Match on the old ETag): refused.
+            await UploadTestKit.PutPageAsync(blob, 0, Files.Random(512, 1));
+            var changed = await Assert.ThrowsAsync<BlobRequestException>(() => client.CreateAsync(2 * MiB, none, TestContext.Current.CancellationToken, seen));
+            Assert.Equal(412, changed.Status);
+            Assert.Equal(MiB, (await client.GetPropertiesAsync(TestContext.Current.CancellationToken))!.Length);
+            // Seen as it is: replaced.
+            BlobState now = (await client.GetPropertiesAsync(TestContext.Current.CancellationToken))!;
+            await client.CreateAsync(2 * MiB, none, TestContext.Current.CancellationToken, now);
+            Assert.Equal(2 * MiB, (await client.GetPropertiesAsync(TestContext.Current.CancellationToken))!.Length);
+        }
+
         /// <summary>
         /// A GPT disk (sgdisk) of 40 MiB + 3 sectors, data in both partitions and the last partition ending
         /// at the last usable LBA, so rounding up to 41 MiB must move the backup; other formats by qemu-img.
