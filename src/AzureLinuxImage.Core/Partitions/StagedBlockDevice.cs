@@ -11,17 +11,23 @@ namespace AzureLinuxImage.Partitions
     /// </summary>
     internal enum WriteStage
     {
-        /// <summary>File contents in newly allocated blocks.</summary>
+        /// <summary>Anything written to newly allocated blocks: file contents, and new extent, indirect and directory blocks (nothing points at them yet).</summary>
         Data = 0,
 
-        /// <summary>New inodes, extent blocks, directory blocks nothing links to yet, bitmaps marking new allocations.</summary>
+        /// <summary>Bitmaps and group descriptors marking new allocations (before anything uses them).</summary>
         Metadata = 1,
 
-        /// <summary>Directory entries, inode fields of existing files, counts, group descriptors, superblock.</summary>
-        Links = 2,
+        /// <summary>New inodes: nothing links to them yet, and the blocks they use are marked.</summary>
+        Inodes = 2,
 
-        /// <summary>Blocks and inodes given back (bitmaps clearing bits, freed inodes): only once nothing links to them.</summary>
-        Release = 3,
+        /// <summary>Directory entries, inode fields of existing files (switching to new blocks), parents' link counts.</summary>
+        Links = 3,
+
+        /// <summary>Inodes nothing links to any more, cleared (no links, a deletion time) before their space is given back.</summary>
+        Unlinked = 4,
+
+        /// <summary>Blocks and inodes given back (bitmaps clearing bits), counts, superblock: only once nothing uses them.</summary>
+        Release = 5,
     }
 
     /// <summary>Where committed bytes go: the bytes behind a <see cref="BlockDevice"/> in the image file.</summary>
@@ -44,7 +50,7 @@ namespace AzureLinuxImage.Partitions
     internal sealed class StagedBlockDevice : BlockDevice
     {
         private const int PageSize = 4096;
-        private const int StageCount = 4;
+        private const int StageCount = 6;
 
         private readonly BlockDevice inner;
         private readonly IBlockDeviceSink? sink;
