@@ -47,7 +47,7 @@ namespace AzureLinuxImage.Tests.FileSystems.ExtWrite
             using var tmp = new TempDirectory();
             string image = Image(tmp, "staged", "-b", "4096");
             string before = Hash(image);
-            using (var s = new WriteSession(image))
+            using (var s = new WriteSession(image, memoryLimit: 1 << 20))
             {
                 s.Writer.WriteFile("/etc/waagent.conf", new MemoryStream(Encoding.ASCII.GetBytes("changed\n")));
                 s.Writer.CreateDirectory("/d");
@@ -66,6 +66,25 @@ namespace AzureLinuxImage.Tests.FileSystems.ExtWrite
             }
             // Disposed without commit: byte-identical.
             Assert.Equal(before, Hash(image));
+        }
+
+        [Fact]
+        public void A_large_file_is_staged_in_bounded_memory()
+        {
+            using var tmp = new TempDirectory();
+            string image = Image(tmp, "large", "-b", "4096");
+            byte[] content = ExtWriteOracle.Random(12, (20 << 20) + 5);
+            using (var s = new WriteSession(image, memoryLimit: 1 << 20))
+            {
+                s.Writer.WriteFile("/large", new MemoryStream(content));
+                Assert.True(s.Device.MemoryBytes <= (1 << 20) + (1 << 20), $"{s.Device.MemoryBytes} bytes staged in memory");
+                Assert.True(s.Device.StagedBytes >= content.Length);
+                Assert.Equal(content, ExtOracle.ReadAll(s.Writer.OpenRead("/large")));
+                s.Writer.WriteFile("/large", new MemoryStream(content, 0, 5_000_000));
+                s.Writer.Commit();
+            }
+            ExtWriteOracle.AssertClean(image, "after");
+            Assert.Equal(content.AsSpan(0, 5_000_000).ToArray(), ExtWriteOracle.Dump(image, "/large", tmp.Path));
         }
 
         [Fact]
