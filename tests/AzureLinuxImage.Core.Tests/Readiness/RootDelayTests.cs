@@ -63,6 +63,30 @@ namespace AzureLinuxImage.Tests.Readiness
         }
 
         [Fact]
+        public void Older_initramfs_tools_sleep_in_init_top_udev_and_a_loop_bound_is_not_a_sleep()
+        {
+            // Debian 8's layout: /init parses rootdelay=, scripts/init-top/udev sleeps for it; scripts/local bounds its own wait.
+            var scripts = new Dictionary<string, string>(StringComparer.Ordinal)
+            {
+                ["/init"] = "#!/bin/sh\nexport ROOTDELAY=\nfor x in $(cat /proc/cmdline); do\n\tcase $x in\n\trootdelay=*)\n\t\tROOTDELAY=\"${x#rootdelay=}\"\n\t\tcase ${ROOTDELAY} in\n\t\t*[![:digit:].]*) ROOTDELAY= ;;\n\t\tesac\n\t\t;;\n\tesac\ndone\n. /scripts/local\n",
+                ["/scripts/init-top/udev"] = "#!/bin/sh -e\n# wait for slow disks\nif [ \"$ROOTDELAY\" ]; then\n\tsleep $ROOTDELAY\nfi\n",
+                ["/scripts/local"] = "slumber=30\nif [ \"${ROOTDELAY:-0}\" -gt $slumber ]; then\n\tslumber=$ROOTDELAY\nfi\nwhile [ ! -b /dev/root ]; do\n\tsleep 1\ndone\n",
+                ["/scripts/functions"] = "# functions\n",
+            };
+            RootDelayFact f = InitramfsBootCode.AnalyzeRootDelay(scripts.Keys, scripts);
+            Assert.Equal(RootDelayHandling.Unconditional, f.Handling);
+            Assert.Equal("initramfs-tools", f.Generator);
+            Assert.Equal("/scripts/init-top/udev", f.Script);
+            Assert.Equal(4, f.Line);
+
+            scripts.Remove("/scripts/init-top/udev");
+            f = InitramfsBootCode.AnalyzeRootDelay(scripts.Keys, scripts);
+            Assert.Equal(RootDelayHandling.Bounded, f.Handling);
+            Assert.Equal("/scripts/local", f.Script);
+            Assert.Equal(2, f.Line);
+        }
+
+        [Fact]
         public void On_the_Debian_root_rootdelay_warns_with_the_cost_and_where_and_absent_passes()
         {
             string initrd = DebianInitrdTests.RequireInitrd();
