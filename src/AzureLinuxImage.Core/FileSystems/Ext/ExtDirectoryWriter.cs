@@ -95,7 +95,7 @@ namespace AzureLinuxImage.FileSystems.Ext
             long goal = blocks.Data.Count > 0 ? blocks.Data[blocks.Data.Count - 1].Physical + blocks.Data[blocks.Data.Count - 1].Count : 0;
             long fresh = allocator.AllocateBlocks(1, goal)[0].Start;
             byte[] leaf = NewLeaf(new List<ExtNameEntry> { entry });
-            WriteLeaf(dir, fresh, leaf, WriteStage.Metadata);
+            WriteLeaf(dir, fresh, leaf, WriteStage.Data);
             var runs = new List<ExtMapping>(blocks.Data) { new ExtMapping(count, fresh, 1) };
             mapper.SetMap(dir, runs, blocks);
             dir.Size = (count + 1) * v.BlockSize;

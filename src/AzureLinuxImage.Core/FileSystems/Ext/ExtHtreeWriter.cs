@@ -357,7 +357,7 @@ namespace AzureLinuxImage.FileSystems.Ext
             bool index = logical == 0 || ExtDirectoryBlock.IsIndexNode(content, v.BlockSize) && U16(content, NodeCountOffset) == ((v.BlockSize - NodeCountOffset) / 8) - (v.Csum ? 1 : 0);
             if (!index)
             {
-                dirs.WriteLeaf(dir, physical, content, WriteStage.Metadata);
+                dirs.WriteLeaf(dir, physical, content, WriteStage.Data);
                 return;
             }
             if (v.Csum)
@@ -367,7 +367,7 @@ namespace AzureLinuxImage.FileSystems.Ext
                 content.AsSpan(tail, 8).Clear();
                 W32(content, tail + 4, DxChecksum(dir, content, countOffset));
             }
-            v.WriteBlock(physical, content, WriteStage.Metadata);
+            v.WriteBlock(physical, content, WriteStage.Data);
         }
 
         private byte[] Read(ExtInodeRecord dir, ExtFileBlocks blocks, long logical, long count)
