@@ -12,7 +12,7 @@ BeforeAll {
         [System.IO.File]::WriteAllBytes((Join-Path $Path 'bin/sh'), $elf)
         Set-Content -NoNewline (Join-Path $Path 'etc/os-release') "ID=debian`nVERSION_ID=`"12`"`n"
         Set-Content -NoNewline (Join-Path $Path 'etc/fstab') "UUID=0b0c3b1e-6f4e-4b8a-9d55-3c8f3f1f2a10 / ext4 defaults 0 1`n"
-        $console = if ($Ready) { 'console=ttyS0,115200n8 earlyprintk=ttyS0,115200 rootdelay=300' } else { 'quiet' }
+        $console = if ($Ready) { 'console=ttyS0,115200n8 earlyprintk=ttyS0,115200' } else { 'quiet' }
         Set-Content -NoNewline (Join-Path $Path 'boot/grub/grub.cfg') "menuentry 'Linux' {`n`tlinux /boot/vmlinuz-6.1.0-1-amd64 root=UUID=x ro $console`n}`n"
         $sudoers = if ($Ready) { "root ALL=(ALL:ALL) ALL`n" } else { "Defaults targetpw`nroot ALL=(ALL:ALL) ALL`n" }
         Set-Content -NoNewline (Join-Path $Path 'etc/sudoers') $sudoers

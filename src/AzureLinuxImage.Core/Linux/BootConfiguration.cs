@@ -10,7 +10,7 @@ namespace AzureLinuxImage.Linux
 
     /// <summary>
     /// What the boot loader will do: grub.cfg (grub2 paths, submenus), grub legacy menu.lst, BLS entries
-    /// with $kernelopts from grubenv, /etc/default/grub and /etc/kernel/cmdline. The effective command line is
+    /// with $kernelopts from grubenv, /etc/default/grub with /etc/default/grub.d/*.cfg, and /etc/kernel/cmdline. The effective command line is
     /// the default entry's; <see cref="Disagreements"/> lists arguments of /etc/default/grub that the generated
     /// configuration lacks (grub-mkconfig not rerun) or has in excess.
     /// </summary>
@@ -37,13 +37,13 @@ namespace AzureLinuxImage.Linux
         /// <summary>The command line the default entry boots with; null when no boot configuration was found.</summary>
         public KernelCommandLine? EffectiveCommandLine { get; private set; }
 
-        /// <summary>/etc/default/grub as KEY=value (shell quoting removed).</summary>
+        /// <summary>The effective GRUB_* values of /etc/default/grub and /etc/default/grub.d/*.cfg (shell quoting removed, $VAR expanded).</summary>
         public IReadOnlyDictionary<string, string> DefaultGrub { get; private set; } = new Dictionary<string, string>();
 
-        /// <summary>Line numbers of /etc/default/grub keys.</summary>
-        public IReadOnlyDictionary<string, int> DefaultGrubLines { get; private set; } = new Dictionary<string, int>();
+        /// <summary>Every assignment with its file and line: which file decides each value (issue 27 item 1).</summary>
+        public GrubDefaults Defaults { get; private set; } = new GrubDefaults();
 
-        /// <summary>GRUB_CMDLINE_LINUX + GRUB_CMDLINE_LINUX_DEFAULT, what grub-mkconfig would put on the linux line.</summary>
+        /// <summary>GRUB_CMDLINE_LINUX + GRUB_CMDLINE_LINUX_DEFAULT, what grub-mkconfig would put on the linux line; its source is the assignment that decides GRUB_CMDLINE_LINUX.</summary>
         public KernelCommandLine? DefaultGrubCommandLine { get; private set; }
 
         /// <summary>grubenv variables (saved_entry, kernelopts ...).</summary>
@@ -106,32 +106,15 @@ namespace AzureLinuxImage.Linux
 
         private void ReadDefaultGrub(IFileSystem fs)
         {
-            string? text = fs.TryReadText("/etc/default/grub", 256 * 1024);
-            var values = new Dictionary<string, string>(StringComparer.Ordinal);
-            var lines = new Dictionary<string, int>(StringComparer.Ordinal);
-            if (text != null)
+            GrubDefaults d = GrubDefaults.Read(fs);
+            Defaults = d;
+            DefaultGrub = d.Values;
+            if (d.Found)
             {
-                foreach (KeyValuePair<int, string> line in RootFiles.Lines(text))
-                {
-                    string l = line.Value.Trim();
-                    int eq = l.IndexOf('=');
-                    if (l.StartsWith("#", StringComparison.Ordinal) || eq <= 0 || l.Substring(0, eq).Contains(" "))
-                    {
-                        continue;
-                    }
-                    string key = l.Substring(0, eq);
-                    string value = RootFiles.Unquote(RootFiles.StripComment(l.Substring(eq + 1)));
-                    // Expand the one self-reference distributions use: GRUB_CMDLINE_LINUX="$GRUB_CMDLINE_LINUX x".
-                    value = value.Replace("${" + key + "}", values.Get(key) ?? string.Empty).Replace("$" + key, values.Get(key) ?? string.Empty);
-                    values[key] = value.Trim();
-                    lines[key] = line.Key;
-                }
-                string cmd = (values.Get("GRUB_CMDLINE_LINUX") ?? string.Empty) + " " + (values.Get("GRUB_CMDLINE_LINUX_DEFAULT") ?? string.Empty);
-                int at = lines.TryGetValue("GRUB_CMDLINE_LINUX", out int a) ? a : lines.TryGetValue("GRUB_CMDLINE_LINUX_DEFAULT", out int b) ? b : 0;
-                DefaultGrubCommandLine = new KernelCommandLine(cmd, new SourceLine("/etc/default/grub", at));
+                string cmd = (d.Values.Get("GRUB_CMDLINE_LINUX") ?? string.Empty) + " " + (d.Values.Get("GRUB_CMDLINE_LINUX_DEFAULT") ?? string.Empty);
+                GrubAssignment? at = d.Last("GRUB_CMDLINE_LINUX") ?? d.Last("GRUB_CMDLINE_LINUX_DEFAULT");
+                DefaultGrubCommandLine = new KernelCommandLine(cmd, at?.Source ?? new SourceLine(GrubDefaults.MainFile, 0));
             }
-            DefaultGrub = values;
-            DefaultGrubLines = lines;
         }
 
         private void ReadGrubEnvironment(IFileSystem fs)

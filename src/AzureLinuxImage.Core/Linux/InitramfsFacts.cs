@@ -8,16 +8,22 @@ using AzureLinuxImage.FileSystems;
 
 namespace AzureLinuxImage.Linux
 {
+    /// <summary>One entry of an initramfs: its name, and its text when it is a boot script (<see cref="InitramfsBootCode.IsScriptPath"/>).</summary>
+    internal sealed record InitramfsItem(string Name, string? Text = null);
+
     /// <summary>
-    /// The names of every entry of an initramfs (all its concatenated cpio archives, compressed or not);
-    /// a delegate so that tests can list crafted archives.
+    /// Every entry of an initramfs (all its concatenated cpio archives, compressed or not), with the text of its
+    /// boot scripts; a delegate so that tests can list crafted archives.
     /// </summary>
-    internal delegate IEnumerable<string> InitramfsLister(Stream input, string path);
+    internal delegate IEnumerable<InitramfsItem> InitramfsLister(Stream input, string path);
 
     /// <summary>What an initramfs holds, for one kernel.</summary>
     internal sealed record InitramfsInfo(string KernelVersion, string Path, string Compression, bool HasEarlyArchive, int EntryCount,
         IReadOnlyCollection<string> Modules, string? Error)
     {
+        /// <summary>What its boot code does with rootdelay= (issue 24); null when it could not be read.</summary>
+        public RootDelayFact? RootDelay { get; init; }
+
         public bool Readable => Error == null;
 
         public bool HasModule(string name) => Modules.Contains(KernelInfo.ModuleName(name));
@@ -47,19 +53,30 @@ namespace AzureLinuxImage.Linux
                         early = compression == "cpio";
                     }
                     var modules = new HashSet<string>(StringComparer.Ordinal);
+                    var names = new List<string>();
+                    var scripts = new Dictionary<string, string>(StringComparer.Ordinal);
                     int count = 0;
                     using (Stream s = fs.OpenRead(k.InitrdPath))
                     {
-                        foreach (string name in lister(s, k.InitrdPath))
+                        foreach (InitramfsItem item in lister(s, k.InitrdPath))
                         {
                             count++;
+                            string name = item.Name;
+                            names.Add(InitramfsBootCode.PathOf(name));
                             if (KernelInfo.IsModuleFile(name))
                             {
                                 modules.Add(KernelInfo.ModuleName(name));
                             }
+                            if (item.Text != null)
+                            {
+                                scripts[InitramfsBootCode.PathOf(name)] = item.Text;
+                            }
                         }
                     }
-                    result.Add(new InitramfsInfo(k.Version.Text, k.InitrdPath, compression, early, count, modules, null));
+                    result.Add(new InitramfsInfo(k.Version.Text, k.InitrdPath, compression, early, count, modules, null)
+                    {
+                        RootDelay = InitramfsBootCode.AnalyzeRootDelay(names, scripts),
+                    });
                 }
                 catch (AzureLinuxImageException ex)
                 {
@@ -90,10 +107,27 @@ namespace AzureLinuxImage.Linux
         }
     }
 
-    /// <summary>The initramfs reader of Compression (every compression the kernel builds with), as names.</summary>
+    /// <summary>The initramfs reader of Compression (every compression the kernel builds with): names, and the text of boot scripts.</summary>
     internal static class InitramfsNames
     {
-        public static IEnumerable<string> List(Stream input, string path) =>
-            Compression.Initramfs.ReadEntries(input, Compression.InitramfsLimits.Default, path).Select(e => e.Name);
+        public static IEnumerable<InitramfsItem> List(Stream input, string path)
+        {
+            long textBudget = InitramfsBootCode.MaxScriptBytesTotal;
+            foreach (Compression.CpioEntry e in Compression.Initramfs.ReadEntries(input, Compression.InitramfsLimits.Default, path))
+            {
+                string? text = null;
+                if (e.Type == Compression.CpioEntryType.File && e.Size > 0 && e.Size <= InitramfsBootCode.MaxScriptBytes && e.Size <= textBudget
+                    && InitramfsBootCode.IsScriptPath(e.Path))
+                {
+                    byte[]? data = e.ReadContent(InitramfsBootCode.MaxScriptBytes);
+                    if (data != null && !InitramfsBootCode.IsBinary(data))
+                    {
+                        textBudget -= data.Length;
+                        text = System.Text.Encoding.UTF8.GetString(data);
+                    }
+                }
+                yield return new InitramfsItem(e.Name, text);
+            }
+        }
     }
 }

@@ -83,6 +83,9 @@ namespace AzureLinuxImage.Linux
 
         public Fact<SwapFacts> Swap => Get(nameof(Swap), ReadSwap);
 
+        /// <summary>/var/lib/dbus/machine-id: absent, a link, or a file with an id (issue 27 item 3).</summary>
+        public Fact<DbusMachineId> DbusMachineId => Get(nameof(DbusMachineId), () => Linux.DbusMachineId.Read(Root));
+
         /// <summary>The kernel the boot loader starts by default: the default entry's image, else the newest.</summary>
         public KernelInfo? DefaultKernel
         {

@@ -18,7 +18,14 @@ namespace AzureLinuxImage.Linux
     }
 
     /// <summary>One interface configuration: which tool, which interface, how it gets an address.</summary>
-    internal sealed record InterfaceConfig(string Tool, string Interface, AddressMethod Method, bool MacPinned, SourceLine Source);
+    internal sealed record InterfaceConfig(string Tool, string Interface, AddressMethod Method, bool MacPinned, SourceLine Source)
+    {
+        /// <summary>Something brings it up at boot (ifupdown: an auto/allow-auto/allow-hotplug line names it; other tools: always).</summary>
+        public bool StartsAtBoot { get; init; } = true;
+
+        /// <summary>ifupdown: the pattern (auto /e*/1=nic) that maps a real interface to this logical name; `ifup eth0` refuses such a name.</summary>
+        public string? MappedByPattern { get; init; }
+    }
 
     /// <summary>
     /// Network configuration of the image: ifupdown (interfaces(5) with source/source-directory), netplan,
@@ -38,6 +45,17 @@ namespace AzureLinuxImage.Linux
         public IReadOnlyList<SourceLine> PersistentNetRules { get; private set; } = Array.Empty<SourceLine>();
 
         private readonly List<InterfaceConfig> interfaces = new List<InterfaceConfig>();
+        private readonly HashSet<string> ifupdownAuto = new HashSet<string>(StringComparer.Ordinal);
+        private readonly Dictionary<string, string> ifupdownPatterns = new Dictionary<string, string>(StringComparer.Ordinal);
+
+        /// <summary>ifupdown is installed (ifup), so its stanzas are applied by networking.service and udev hotplug.</summary>
+        public bool IfupdownInstalled { get; private set; }
+
+        /// <summary>
+        /// The configuration that asks for an address on the primary NIC by DHCP at boot, or null when none would
+        /// (an agent that configures the network itself, cloud-init, is the rule's business).
+        /// </summary>
+        public InterfaceConfig? DhcpAtBoot => interfaces.FirstOrDefault(i => i.Interface != "lo" && i.Method == AddressMethod.Dhcp && i.StartsAtBoot);
 
         /// <param name="fs">The root.</param>
         /// <param name="units">Enablement of systemd-networkd and NetworkManager: their files only count when the service runs.</param>
@@ -45,7 +63,18 @@ namespace AzureLinuxImage.Linux
         {
             var n = new NetworkConfiguration();
             var visited = new HashSet<string>(StringComparer.Ordinal);
+            n.IfupdownInstalled = fs.IsFile("/sbin/ifup") || fs.IsFile("/usr/sbin/ifup");
             n.ReadIfupdown(fs, "/etc/network/interfaces", visited, 0);
+            for (int i = 0; i < n.interfaces.Count; i++)
+            {
+                InterfaceConfig c = n.interfaces[i];
+                if (c.Tool == "ifupdown")
+                {
+                    n.ifupdownPatterns.TryGetValue(c.Interface, out string? pattern);
+                    // interfaces(5): only interfaces named by auto/allow-* lines are brought up at boot; none without ifup.
+                    n.interfaces[i] = c with { StartsAtBoot = n.IfupdownInstalled && (n.ifupdownAuto.Contains(c.Interface) || pattern != null), MappedByPattern = pattern };
+                }
+            }
             n.ReadNetplan(fs);
             bool networkd = units == null || units.Get("systemd-networkd.service").Active;
             bool networkManager = units == null || units.Get("NetworkManager.service").Active;
@@ -133,6 +162,24 @@ namespace AzureLinuxImage.Linux
                         foreach (string f in files)
                         {
                             ReadIfupdown(fs, f, visited, depth + 1);
+                        }
+                    }
+                    current = null;
+                    continue;
+                }
+                if ((w[0] == "auto" || w[0] == "allow-auto" || w[0] == "allow-hotplug") && w.Length > 1)
+                {
+                    foreach (string name in w.Skip(1))
+                    {
+                        // interfaces(5) patterns: /regex/[n][=logical]; the logical name is what an iface stanza names.
+                        Match pattern = Regex.Match(name, @"^(/.+/\d*)=(.+)$");
+                        if (pattern.Success)
+                        {
+                            ifupdownPatterns[pattern.Groups[2].Value] = pattern.Groups[1].Value;
+                        }
+                        else
+                        {
+                            ifupdownAuto.Add(name);
                         }
                     }
                     current = null;

@@ -31,8 +31,8 @@ namespace AzureLinuxImage.Linux
         public SourceLine? SkippedBy { get; init; }
     }
 
-    /// <summary>Provisioning state left by a previous boot in Azure or elsewhere.</summary>
-    internal sealed record LeftoverFile(string Path, string Kind);
+    /// <summary>Provisioning state left by a previous boot in Azure or elsewhere; <paramref name="Item"/> is waagent's deprovision item naming it.</summary>
+    internal sealed record LeftoverFile(string Path, string Kind, AgentStateItem? Item = null);
 
     /// <summary>
     /// Provisioning: waagent, cloud-init, azure-init, agent-less first-boot units, and state left behind
@@ -54,6 +54,9 @@ namespace AzureLinuxImage.Linux
 
         public IReadOnlyList<LeftoverFile> Leftovers { get; private set; } = Array.Empty<LeftoverFile>();
 
+        /// <summary>Everything of WALinuxAgent's deprovision list present in the image (what generalizing removes), each with its item.</summary>
+        public IReadOnlyList<AgentStateFile> WaagentState { get; private set; } = Array.Empty<AgentStateFile>();
+
         public static ProvisioningAgents Read(IFileSystem fs, SystemdUnits units)
         {
             var p = new ProvisioningAgents();
@@ -64,7 +67,8 @@ namespace AzureLinuxImage.Linux
             p.AzureInit = new AzureInitFacts(azureInit != null || azureInitUnit.Exists, azureInit, azureInitUnit,
                 fs.IsFile("/etc/azure-init/azure-init.toml") ? "/etc/azure-init/azure-init.toml" : null);
             p.AgentlessUnits = FindAgentlessUnits(fs, units);
-            p.Leftovers = FindLeftovers(fs, p.Waagent.Settings?.Get("Lib.Dir") ?? "/var/lib/waagent");
+            p.WaagentState = WaagentDeprovision.Find(fs, p.Waagent.Settings?.Get("Lib.Dir") ?? "/var/lib/waagent");
+            p.Leftovers = FindLeftovers(fs, p.WaagentState);
             return p;
         }
 
@@ -169,17 +173,12 @@ namespace AzureLinuxImage.Linux
 
         private static bool IsElf(byte[] b) => b.Length >= 4 && b[0] == 0x7F && b[1] == (byte)'E' && b[2] == (byte)'L' && b[3] == (byte)'F';
 
-        private static IReadOnlyList<LeftoverFile> FindLeftovers(IFileSystem fs, string libDir)
+        private static IReadOnlyList<LeftoverFile> FindLeftovers(IFileSystem fs, IReadOnlyList<AgentStateFile> waagentState)
         {
             var result = new List<LeftoverFile>();
-            foreach (FileEntry e in fs.ListOrEmpty(libDir))
+            foreach (AgentStateFile f in waagentState.Where(f => f.Item.Effect == AgentStateEffect.ProvisioningState))
             {
-                if (e.Name == "provisioned" || e.Name == "ovf-env.xml" || e.Name.StartsWith("GoalState", StringComparison.Ordinal) ||
-                    e.Name.StartsWith("SharedConfig", StringComparison.Ordinal) || e.Name.StartsWith("HostingEnvironmentConfig", StringComparison.Ordinal) ||
-                    e.Name == "Certificates.pem" || e.Name.EndsWith(".prv", StringComparison.Ordinal) || e.Name.EndsWith(".crt", StringComparison.Ordinal))
-                {
-                    result.Add(new LeftoverFile(e.Path, "waagent"));
-                }
+                result.Add(new LeftoverFile(f.Path, "waagent", f.Item));
             }
             if (fs.Exists("/var/lib/cloud/instance"))
             {

@@ -27,6 +27,9 @@ namespace AzureLinuxImage.Readiness
             yield return new ReadinessRule("WaagentPython", Area, "Python for the Azure Linux Agent", "R-AGENT-2", ReadinessSeverity.Error,
                 "waagent needs a Python interpreter (2.6+ in the seed; LISA expects 3.9 or newer).",
                 Python);
+            yield return new ReadinessRule("WaagentEject", Area, "eject for waagent's provisioning DVD", "R-AGENT-1, AZ-AGENT", ReadinessSeverity.Error,
+                "When waagent provisions (Provisioning.Agent=waagent, or auto without cloud-init), eject is on its PATH: after copying ovf-env.xml from the provisioning DVD it runs eject (WALinuxAgent 2.7.3.0 common/osutil/default.py:672, from common/protocol/util.py:111) and, eject missing, dies with FileNotFoundError and never reports Ready. Debian's waagent package does not depend on eject and a minimal root lacks it.",
+                Eject);
             yield return new ReadinessRule("WaagentVersion", Area, "Azure Linux Agent recent enough", "AZ-AGENT", ReadinessSeverity.Warning,
                 "The agent version (AGENT_VERSION in azurelinuxagent/common/version.py) is 2.2.53.1 or newer.",
                 Version);
@@ -299,6 +302,32 @@ namespace AzureLinuxImage.Readiness
                     ctx.PackageInstall("python3", "python39"));
             }
             return Outcome.Pass($"Python is present ({p.Waagent.PythonPath}{(m.Success ? ", 3." + m.Groups[1].Value : string.Empty)}).");
+        }
+
+        /// <summary>Where waagent's subprocess finds eject: the PATH of its systemd unit (the default PATH).</summary>
+        internal static readonly string[] EjectPaths = { "/usr/local/sbin/eject", "/usr/local/bin/eject", "/usr/sbin/eject", "/usr/bin/eject", "/sbin/eject", "/bin/eject" };
+
+        private static RuleOutcome Eject(ReadinessContext ctx)
+        {
+            RuleOutcome? unknown = UnknownProvisioning(ctx);
+            if (unknown != null)
+            {
+                return unknown;
+            }
+            ProvisioningAgents p = ctx.Facts.Provisioning.Value!;
+            AgentState s = State(ctx);
+            if (!s.Waagent || !SystemRules.WaagentProvisions(s))
+            {
+                return Outcome.NotApplicable(s.Waagent ? $"waagent does not provision (Provisioning.Agent={s.WaagentMode}{(s.CloudInit ? ", cloud-init enabled" : string.Empty)})." : "waagent is not enabled.");
+            }
+            string? eject = EjectPaths.FirstOrDefault(ctx.Facts.Root.IsFile);
+            SourceLine? setting = p.Waagent.Settings?.Where("Provisioning.Agent");
+            if (eject != null)
+            {
+                return Outcome.Pass($"waagent provisions and finds eject ({eject}).", new SourceLine(eject, 0));
+            }
+            return Outcome.Fail("waagent provisions but eject is not installed: after copying ovf-env.xml from the provisioning DVD it runs eject, dies with FileNotFoundError and never reports Ready, so the VM is never provisioned.",
+                setting, ctx.PackageInstall("eject", "util-linux"));
         }
 
         internal static int[] ParseVersion(string v) =>

@@ -14,7 +14,7 @@ namespace AzureLinuxImage.Readiness
         public static IEnumerable<ReadinessRule> All()
         {
             yield return new ReadinessRule("NoStaleProvisioningState", Area, "No provisioning state from a previous VM", "R-SYS-3", ReadinessSeverity.Error,
-                "/var/lib/waagent has no provisioned marker, ovf-env.xml or GoalState files; /var/lib/cloud has no instance; /var/lib/azure-init has no .provisioned marker. Otherwise the agent skips provisioning of new VMs.",
+                "waagent's Lib.Dir (/var/lib/waagent) is empty: WALinuxAgent's own deprovision list (pa/deprovision/default.py) removes the whole folder, and each known name (provisioned, ovf-env.xml, Incarnation, GoalState.*.xml, Certificates*, *.prv ...) is reported with the agent source line that writes it; /var/lib/cloud has no instance; /var/lib/azure-init has no .provisioned marker. Otherwise the agent skips provisioning of new VMs or reuses the old VM's goal state.",
                 Stale);
             yield return new ReadinessRule("NoDhcpLeases", Area, "No DHCP leases", "R-SYS-3", ReadinessSeverity.Warning,
                 "DHCP lease files of the build network are removed (waagent -deprovision does it).",
@@ -31,6 +31,9 @@ namespace AzureLinuxImage.Readiness
             yield return new ReadinessRule("MachineIdBlank", Area, "machine-id blank", "R-SYS-3", ReadinessSeverity.Warning,
                 "/etc/machine-id is empty, 'uninitialized' or absent, so each VM gets its own id (and DHCP client id).",
                 MachineId);
+            yield return new ReadinessRule("DbusMachineIdBlank", Area, "D-Bus machine-id follows /etc/machine-id", "R-SYS-3", ReadinessSeverity.Warning,
+                "/var/lib/dbus/machine-id is absent or a link to /etc/machine-id; a regular file keeps the build VM's id in D-Bus (libdbus reads it before /etc/machine-id), on every VM of the image.",
+                DbusMachineIdRule);
             yield return new ReadinessRule("SshHostKeysRegenerated", Area, "SSH host keys not shared by every VM", "R-SYS-3", ReadinessSeverity.Warning,
                 "Either no SSH host keys are baked in, or the provisioning agent regenerates them (waagent Provisioning.RegenerateSshHostKeyPair=y, cloud-init ssh_deletekeys).",
                 HostKeys);
@@ -44,6 +47,7 @@ namespace AzureLinuxImage.Readiness
                 return unknown;
             }
             var files = ctx.Facts.Provisioning.Value!.Leftovers.Where(l => l.Kind != "dhcp-lease").ToList();
+            static string Describe(LeftoverFile f) => f.Item == null ? f.Path : $"{f.Path} ({f.Item.Meaning}; {WaagentDeprovision.SourceVersion} {f.Item.Source})";
             if (files.Count == 0)
             {
                 return Outcome.Pass("No provisioning state is left.");
@@ -61,7 +65,7 @@ namespace AzureLinuxImage.Readiness
             {
                 fixes.Add("rm -f " + string.Join(" ", files.Where(f => f.Kind == "azure-init").Select(f => f.Path)));
             }
-            return Outcome.Fail($"Provisioning state of a previous VM is left: {string.Join(", ", files.Select(f => f.Path))}; new VMs are not provisioned.",
+            return Outcome.Fail($"Provisioning state of a previous VM is left: {string.Join(", ", files.Select(Describe))}; new VMs are not provisioned or take the old VM's state.",
                 new SourceLine(files[0].Path, 0), string.Join("; ", fixes));
         }
 
@@ -148,6 +152,36 @@ namespace AzureLinuxImage.Readiness
             }
             return Outcome.Fail($"/etc/machine-id is set ({(Regex.IsMatch(id, "^[0-9a-f]{32}$") ? id : "not a blank value")}): every VM of this image shares it.",
                 new SourceLine("/etc/machine-id", 1), "truncate -s 0 /etc/machine-id (keep the file; systemd fills it at first boot)");
+        }
+
+        private static RuleOutcome DbusMachineIdRule(ReadinessContext ctx)
+        {
+            RuleOutcome? unknown = Outcome.UnknownIf(("the D-Bus machine id", ctx.Facts.DbusMachineId.Error));
+            if (unknown != null)
+            {
+                return unknown;
+            }
+            DbusMachineId d = ctx.Facts.DbusMachineId.Value!;
+            var where = new SourceLine(DbusMachineId.Path, 0);
+            const string fix = "rm -f /var/lib/dbus/machine-id && ln -s /etc/machine-id /var/lib/dbus/machine-id (D-Bus then follows the id systemd writes at first boot; machine-id(5))";
+            if (!d.Exists)
+            {
+                return Outcome.Pass("/var/lib/dbus/machine-id is absent: D-Bus reads /etc/machine-id.");
+            }
+            if (d.IsLink)
+            {
+                return d.FollowsEtc
+                    ? Outcome.Pass($"/var/lib/dbus/machine-id links to {d.LinkTarget}.", where)
+                    : Outcome.Fail($"/var/lib/dbus/machine-id links to {d.LinkTarget}, not /etc/machine-id.", where, fix);
+            }
+            if (string.IsNullOrEmpty(d.Content))
+            {
+                return Outcome.Fail("/var/lib/dbus/machine-id is an empty file: D-Bus cannot read an id from it.", where, fix);
+            }
+            string? etc = ctx.Facts.Accounts.Value?.MachineId;
+            string same = etc != null && etc == d.Content ? " (the same id as /etc/machine-id)" : string.Empty;
+            return Outcome.Fail($"/var/lib/dbus/machine-id holds {(Regex.IsMatch(d.Content, "^[0-9a-f]{32}$") ? d.Content : "an id")}{same}: every VM of this image keeps it in D-Bus even once /etc/machine-id is blanked.",
+                where, fix);
         }
 
         private static RuleOutcome HostKeys(ReadinessContext ctx)

@@ -16,7 +16,7 @@ namespace AzureLinuxImage.Readiness
                 "The default kernel has hv_vmbus, hv_storvsc and hv_netvsc as modules or built in (modules.dep, modules.builtin, /boot/config-<version>); hv_utils and hyperv_keyboard are expected too.",
                 HyperVDrivers);
             yield return new ReadinessRule("NumaOffOnOldKernels", "Kernel", "numa=off on kernels older than 2.6.37", "R-KERNEL-1", ReadinessSeverity.Error,
-                "Kernels before 2.6.37 (RHEL kernels before 2.6.32-504) mishandle NUMA on Hyper-V and need numa=off.",
+                "Kernels before 2.6.37 (RHEL kernels before 2.6.32-504) mishandle NUMA on Hyper-V and need numa=off; on newer kernels numa=off only disables NUMA and is a warning.",
                 NumaOff);
             yield return new ReadinessRule("KernelVersion", "Kernel", "Kernel recent enough for the Hyper-V fixes", "R-KERNEL-3", ReadinessSeverity.Warning,
                 "Custom kernels should be 3.8 or newer so that the storvsc and ata_piix fixes the article lists are present.",
@@ -93,6 +93,13 @@ namespace AzureLinuxImage.Readiness
             bool needs = v.IsRhel ? v.IsOlderThan(2, 6, 32, 504) : v.IsOlderThan(2, 6, 37);
             if (!needs)
             {
+                KernelCommandLine? line = ctx.Facts.Boot.Value?.EffectiveCommandLine;
+                if (line != null && line.Value("numa") == "off")
+                {
+                    // The article's numa=off is for old kernels only; on a kernel that handles NUMA it only takes NUMA away from large VM sizes.
+                    return Outcome.Warn($"numa=off is set but kernel {v} handles NUMA on Hyper-V (2.6.37 or newer, or RHEL 2.6.32-504 or newer): it only disables NUMA on larger VM sizes.",
+                        line.Source, BootRules.RemoveArguments(ctx, new[] { "numa=off" }));
+                }
                 return Outcome.Pass($"Kernel {v} handles NUMA on Hyper-V (2.6.37 or newer, or RHEL 2.6.32-504 or newer).", KernelEvidence(k));
             }
             KernelCommandLine? cmd = ctx.Facts.Boot.Value?.EffectiveCommandLine;

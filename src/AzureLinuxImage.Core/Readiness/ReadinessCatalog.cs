@@ -7,6 +7,19 @@ namespace AzureLinuxImage.Readiness
     /// <summary>The rule catalogue as documentation (docs/rules.md), generated from the rules in code.</summary>
     internal static class ReadinessCatalog
     {
+        /// <summary>Where the check departs from the seed articles, and the evidence (issue 24).</summary>
+        internal static readonly (string Title, string Text)[] Divergences =
+        {
+            ("rootdelay=300 is not asked for (R-BOOT-1)",
+                "The articles add rootdelay=300, meaning a maximum wait for the root device. Debian's initramfs-tools instead runs an unconditional sleep \"$ROOTDELAY\" in /init before it even looks for the root (Debian 12's 6.1 cloud kernel initrd: /init lines 231-232, `if [ \"$ROOTDELAY\" ]; then sleep \"$ROOTDELAY\"`), so every boot waits five minutes, in Azure and anywhere; measured under QEMU it adds 300 s to a Debian 12 boot (AZURE-LINUX.md, \"Booting an image locally\"). Its scripts/local already waits up to max(30, rootdelay) s for a missing root, and dracut (RHEL, Fedora, SUSE) bounds its wait by rd.retry (dracut.cmdline(7)). Ubuntu and other distributions build their initramfs with their own versions of these tools, so RootDelay does not assume: it reads the default kernel's initramfs, it warns when the boot code sleeps for the parameter (naming the script and line inside the initrd), passes when it only bounds a wait, ignores it, or the parameter is absent, and no remediation ever adds it."),
+            ("earlyprintk only where the kernel has it (R-BOOT-1)",
+                "earlyprintk= does nothing unless the kernel is built with CONFIG_EARLY_PRINTK (x86; Arm64 kernels have earlycon instead). EarlyPrintk reads the default kernel's /boot/config-* and asks for it only then."),
+            ("numa=off only for old kernels (R-KERNEL-1)",
+                "numa=off is needed by kernels before 2.6.37 (RHEL before 2.6.32-504); on newer kernels it only disables NUMA on large VM sizes, so NumaOffOnOldKernels warns when it is set there."),
+            ("A NIC nothing brings up fails (R-NOAGENT-2)",
+                "The articles only ask for DHCP. An image where nothing asks for an address at boot is never provisioned (waagent never brings a NIC up), so DhcpPrimaryNic fails it and gives Debian's cloud images' fix: net.ifnames=0 and auto eth0 / iface eth0 inet dhcp (not a pattern stanza: waagent runs ifup eth0)."),
+        };
+
         public static string Markdown()
         {
             var sb = new StringBuilder();
@@ -30,6 +43,11 @@ namespace AzureLinuxImage.Readiness
                     sb.Append($"| `{r.Id}` | {r.Requirement} | {r.Severity} | **{r.Title}.** {r.Description.Replace("|", "\\|")} |\n");
                 }
                 sb.Append('\n');
+            }
+            sb.Append("## Where this check departs from the articles\n\n");
+            foreach ((string title, string text) in Divergences)
+            {
+                sb.Append("- **").Append(title).Append(".** ").Append(text).Append('\n');
             }
             return sb.ToString();
         }
@@ -60,6 +78,15 @@ namespace AzureLinuxImage.Readiness
                     {
                         sb.Append(line).Append('\n');
                     }
+                }
+            }
+            sb.Append("\n  WHERE THIS CHECK DEPARTS FROM THE ARTICLES\n");
+            foreach ((string title, string text) in Divergences)
+            {
+                sb.Append("    ").Append(title).Append('\n');
+                foreach (string line in Wrap(text.Replace("`", string.Empty), 8))
+                {
+                    sb.Append(line).Append('\n');
                 }
             }
             sb.Append("\nSEE ALSO\n    Test-LinuxImageReadiness\n    Export-ReadinessReport\n    about_AzureLinuxImage\n");

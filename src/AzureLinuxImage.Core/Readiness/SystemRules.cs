@@ -26,7 +26,7 @@ namespace AzureLinuxImage.Readiness
                 "The ELF header of /bin/sh (or bash, ls) is 64-bit x86_64 or aarch64; Arm64 needs a Generation 2 VM.",
                 Architecture);
             yield return new ReadinessRule("DhcpPrimaryNic", "Network", "DHCP on the primary NIC", "R-NOAGENT-2, AZ-NETWORK", ReadinessSeverity.Error,
-                "A DHCP client is installed and the network configuration (ifupdown, netplan, systemd-networkd, NetworkManager, ifcfg) asks for DHCP; static-only configurations fail; none at all warns unless cloud-init or NetworkManager configures DHCP itself.",
+                "A DHCP client is installed and something brings the primary NIC up with DHCP at boot: an ifupdown stanza named by an auto/allow-hotplug line, netplan, an enabled systemd-networkd .network file, NetworkManager (its automatic profile too), ifcfg, or cloud-init. Static-only configurations fail; so does none at all, since waagent never brings a NIC up itself and the VM is then never provisioned (the fix is Debian's cloud images': net.ifnames=0 and auto eth0 / iface eth0 inet dhcp, not a pattern stanza, which waagent's ifup eth0 refuses).",
                 Dhcp);
             yield return new ReadinessRule("NoMacPinning", "Network", "Interfaces not pinned to a MAC address", "AZ-NETWORK", ReadinessSeverity.Warning,
                 "No persistent-net udev rules (70-persistent-net.rules) and no HWADDR/macaddress pinning: the NIC's MAC address changes in Azure.",
@@ -177,18 +177,23 @@ namespace AzureLinuxImage.Readiness
             }
             NetworkConfiguration n = ctx.Facts.Network.Value!;
             var ifaces = n.Interfaces.Where(i => i.Interface != "lo").ToList();
-            InterfaceConfig? dhcp = ifaces.FirstOrDefault(i => i.Method == AddressMethod.Dhcp);
-            string fixDhcp = ctx.IsRedHatFamily
-                ? "printf 'DEVICE=eth0\\nBOOTPROTO=dhcp\\nONBOOT=yes\\nTYPE=Ethernet\\n' > /etc/sysconfig/network-scripts/ifcfg-eth0"
-                : "printf 'auto eth0\\niface eth0 inet dhcp\\n' > /etc/network/interfaces.d/eth0";
             if (n.DhcpClients.Count == 0)
             {
                 return Outcome.FailAt("No DHCP client is installed (dhclient, dhcpcd, NetworkManager, systemd-networkd).", "/usr/sbin",
                     ctx.PackageInstall("isc-dhcp-client", "dhcp-client"));
             }
+            ProvisioningAgents p = ctx.Facts.Provisioning.Value!;
+            AgentRules.AgentState agents = AgentRules.State(ctx);
+            InterfaceConfig? dhcp = n.DhcpAtBoot;
             if (dhcp != null)
             {
-                return Outcome.Pass($"{dhcp.Tool} configures {dhcp.Interface} with DHCP.", dhcp.Source);
+                if (dhcp.MappedByPattern != null && agents.Waagent && WaagentProvisions(agents))
+                {
+                    // AZURE-LINUX.md "Booting an image locally": waagent restarts the NIC with ifdown eth0 && ifup eth0.
+                    return Outcome.Warn($"ifupdown configures '{dhcp.Interface}' only through the pattern {dhcp.MappedByPattern} ({dhcp.Source}): waagent restarts the NIC by name (ifdown eth0 && ifup eth0), which ifup refuses as an unknown interface.",
+                        dhcp.Source, PrimaryNicFix(ctx, n));
+                }
+                return Outcome.Pass($"{dhcp.Tool} configures {dhcp.Interface} with DHCP at boot.", dhcp.Source);
             }
             InterfaceConfig? stat = ifaces.FirstOrDefault(i => i.Method == AddressMethod.Static);
             if (stat != null)
@@ -203,7 +208,6 @@ namespace AzureLinuxImage.Readiness
                 };
                 return Outcome.Fail($"Only static addresses are configured ({stat.Tool}: {stat.Interface} at {stat.Source}): Azure assigns addresses by DHCP.", stat.Source, fix);
             }
-            ProvisioningAgents p = ctx.Facts.Provisioning.Value!;
             if (p.CloudInit.Enabled)
             {
                 return Outcome.Pass("No interface is configured; cloud-init writes a DHCP configuration at first boot.");
@@ -212,7 +216,39 @@ namespace AzureLinuxImage.Readiness
             {
                 return Outcome.Pass("NetworkManager brings up every wired NIC with DHCP by default (no no-auto-default).");
             }
-            return Outcome.Warn($"No interface is configured for DHCP ({string.Join(", ", n.DhcpClients)} installed, nothing asks for an address): the VM may come up without network.", null, fixDhcp);
+            InterfaceConfig? idle = ifaces.FirstOrDefault(i => i.Method == AddressMethod.Dhcp);
+            if (idle != null)
+            {
+                string why = n.IfupdownInstalled ? $"no auto, allow-auto or allow-hotplug line names {idle.Interface}" : "ifupdown (ifup) is not installed";
+                return Outcome.Fail($"{idle.Source} asks for DHCP on {idle.Interface} but {why}: nothing brings the NIC up at boot, so the VM never reaches the wire server and is never provisioned.",
+                    idle.Source, n.IfupdownInstalled ? $"Add 'auto {idle.Interface}' before line {idle.Source.Line} of {idle.Source.File}." : ctx.PackageInstall("ifupdown", "NetworkManager"));
+            }
+            // Issue 27 item 4: nothing asks for an address and waagent (Debian's included) never brings a NIC up itself.
+            return Outcome.Fail($"Nothing configures the primary NIC ({string.Join(", ", n.DhcpClients)} installed; no ifupdown stanza, .network file, NetworkManager or cloud-init asks for an address" +
+                (agents.Waagent ? "; waagent does not bring interfaces up" : string.Empty) + "): the VM never reaches the wire server and is never provisioned.", null, PrimaryNicFix(ctx, n));
+        }
+
+        internal static bool WaagentProvisions(AgentRules.AgentState s) => s.WaagentMode == "waagent" || (s.WaagentMode == "auto" && !s.CloudInit);
+
+        /// <summary>What Debian's cloud images do (AZURE-LINUX.md): net.ifnames=0 and an eth0 DHCP stanza, not a pattern (ifup eth0 must know the name).</summary>
+        internal static string PrimaryNicFix(ReadinessContext ctx, NetworkConfiguration n)
+        {
+            string config;
+            if (ctx.IsRedHatFamily)
+            {
+                config = "printf 'DEVICE=eth0\\nBOOTPROTO=dhcp\\nONBOOT=yes\\nTYPE=Ethernet\\n' > /etc/sysconfig/network-scripts/ifcfg-eth0";
+            }
+            else if (n.IfupdownInstalled || !n.DhcpClients.Contains("systemd-networkd"))
+            {
+                config = (n.IfupdownInstalled ? string.Empty : ctx.PackageInstall("ifupdown", "NetworkManager") + "; ") +
+                    "printf 'auto eth0\\niface eth0 inet dhcp\\n' > /etc/network/interfaces.d/eth0";
+            }
+            else
+            {
+                config = "printf '[Match]\\nName=eth0\\n\\n[Network]\\nDHCP=yes\\n' > /etc/systemd/network/20-eth0.network && systemctl enable systemd-networkd";
+            }
+            KernelCommandLine? cmd = ctx.Facts.Boot.Value?.EffectiveCommandLine;
+            return cmd != null && cmd.Value("net.ifnames") == "0" ? config : config + "; and name the NIC eth0 at every boot: " + BootRules.AddArguments(ctx, "net.ifnames=0");
         }
 
         private static RuleOutcome Pinning(ReadinessContext ctx)

@@ -45,6 +45,14 @@ namespace AzureLinuxImage.Tests.Readiness
                 Assert.True(StatusOf(rule) == (azureReady ? ReadinessStatus.Pass : ReadinessStatus.Fail), $"{rule}: {findings.Single(f => f.RuleId == rule)}");
             }
             Assert.Equal(azureReady ? ReadinessStatus.Pass : ReadinessStatus.Warning, StatusOf("QuietBoot"));
+            // Issue 27: the stock image brings no NIC up and is never provisioned; the ready one has Debian's eth0 stanza
+            // and net.ifnames=0, and eject for waagent (stock: waagent is set to cloud-init, so eject does not matter).
+            Assert.True(StatusOf("DhcpPrimaryNic") == (azureReady ? ReadinessStatus.Pass : ReadinessStatus.Fail), findings.Single(f => f.RuleId == "DhcpPrimaryNic").ToString());
+            Assert.Equal(azureReady ? ReadinessStatus.Pass : ReadinessStatus.NotApplicable, StatusOf("WaagentEject"));
+            // Issue 24: neither image sleeps for rootdelay (the ready one no longer sets it); the kernel has CONFIG_EARLY_PRINTK.
+            Assert.Equal(ReadinessStatus.Pass, StatusOf("RootDelay"));
+            Assert.Equal(azureReady ? ReadinessStatus.Pass : ReadinessStatus.Warning, StatusOf("EarlyPrintk"));
+            Assert.DoesNotContain(findings, f => f.Remediation != null && f.Remediation.Contains("rootdelay"));
             // The zstd initramfs is found on the image's /boot and listed (hv_vmbus, hv_storvsc, hv_netvsc are modules in it).
             Assert.Equal(ReadinessStatus.Pass, StatusOf("InitrdHyperVDrivers"));
             // The container is what Azure refuses until ConvertTo-FixedVhd: a dynamic VHD or a VHDX.

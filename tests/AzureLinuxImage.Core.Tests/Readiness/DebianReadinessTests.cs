@@ -96,7 +96,7 @@ namespace AzureLinuxImage.Tests.Readiness
             LinuxRoot root = roots.AzureReady;
             using System.IDisposable change = root.Change();
             IReadOnlyList<ReadinessFinding> findings = Check(root.Path);
-            foreach (string id in new[] { "SerialConsole", "EarlyPrintkRootDelay", "QuietBoot", "WaagentResourceDiskSwap", "ProvisioningAgentConflict", "ProvisioningAgent", "BootConfigurationInSync" })
+            foreach (string id in new[] { "SerialConsole", "EarlyPrintk", "RootDelay", "DhcpPrimaryNic", "WaagentEject", "QuietBoot", "WaagentResourceDiskSwap", "ProvisioningAgentConflict", "ProvisioningAgent", "BootConfigurationInSync" })
             {
                 ReadinessFinding f = Rule(findings, id);
                 Assert.True(f.Status == ReadinessStatus.Pass, $"{id}: {f.Status} {f.Message}");

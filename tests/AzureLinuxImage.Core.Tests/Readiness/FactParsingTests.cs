@@ -141,7 +141,7 @@ namespace AzureLinuxImage.Tests.Readiness
             root.Write("lib/systemd/systemd-networkd", "binary");
             root.Write("etc/systemd/network/10-eth0.network", "[Match]\nName=eth0\n\n[Network]\nAddress=10.0.0.4/24\n");
             root.Write("lib/systemd/system/systemd-networkd.service", "[Unit]\n");
-            Assert.Equal(ReadinessStatus.Warning, Rule(Check(root.Path), "DhcpPrimaryNic").Status); // not enabled: ignored
+            Assert.Equal(ReadinessStatus.Fail, Rule(Check(root.Path), "DhcpPrimaryNic").Status); // not enabled: ignored, so nothing brings the NIC up (issue 27)
             root.Symlink("etc/systemd/system/multi-user.target.wants/systemd-networkd.service", "/lib/systemd/system/systemd-networkd.service");
             Assert.Equal(ReadinessStatus.Fail, Rule(Check(root.Path), "DhcpPrimaryNic").Status);
             root.Write("etc/systemd/network/10-eth0.network", "[Match]\nName=eth*\n\n[Network]\nDHCP=ipv4\n");

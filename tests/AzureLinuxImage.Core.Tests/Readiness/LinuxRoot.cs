@@ -231,7 +231,12 @@ namespace AzureLinuxImage.Tests.Readiness
             {
                 cmdlineDefault = string.Empty;
                 SetKey("etc/default/grub", "GRUB_CMDLINE_LINUX_DEFAULT", "\"\"");
-                SetKey("etc/default/grub", "GRUB_CMDLINE_LINUX", "\"console=ttyS0,115200n8 earlyprintk=ttyS0,115200 rootdelay=300\"");
+                SetKey("etc/default/grub", "GRUB_CMDLINE_LINUX", "\"console=ttyS0,115200n8 earlyprintk=ttyS0,115200 net.ifnames=0\"");
+                Write("etc/network/interfaces.d/eth0", "auto eth0\niface eth0 inet dhcp\n");
+                // The script installs eject with dpkg in a chroot; here its files are extracted (new files only,
+                // so the hard-linked cache is untouched).
+                string deb = ExternalTool.Run("/bin/bash", new[] { Repository.File("tests/fixtures/debian-deb.sh"), "eject" }).StdOut.Trim();
+                ExternalTool.Run("dpkg-deb", new[] { "-x", deb, Path });
                 SetKey("etc/waagent.conf", "ResourceDisk.EnableSwap", "y");
                 SetKey("etc/waagent.conf", "ResourceDisk.SwapSizeMB", "2048");
                 SetKey("etc/waagent.conf", "Provisioning.Agent", "waagent");

@@ -288,18 +288,27 @@ namespace AzureLinuxImage.FileSystems.Ext
             {
                 throw Bad("inline data", $"inode {inode.Number}: size {inode.Size} cannot be inline in a {inode.Raw.Length}-byte inode.");
             }
-            var result = new byte[inode.Size];
-            int first = (int)Math.Min(60, inode.Size);
-            inode.BlockArea.Slice(0, first).CopyTo(result);
-            if (inode.Size > 60)
+            byte[] stored = ReadInlineStored(inode);
+            if (stored.Length < inode.Size)
             {
-                ReadOnlySpan<byte> value = FindInodeXattr(inode, 7, "data");
-                if (value.Length < inode.Size - 60)
-                {
-                    throw Bad("inline data", $"inode {inode.Number}: system.data holds {value.Length} bytes, {inode.Size - 60} are needed.");
-                }
-                value.Slice(0, (int)inode.Size - 60).CopyTo(result.AsSpan(60));
+                throw Bad("inline data", $"inode {inode.Number}: system.data holds {stored.Length - 60} bytes, {inode.Size - 60} are needed.");
             }
+            return stored;
+        }
+
+        /// <summary>
+        /// The inline bytes stored (i_block, then system.data), at most the inode's size. A regular file may be
+        /// longer than them (mkfs.ext4 -d makes a file that is only a hole an inline inode of any size; e2fsck
+        /// accepts it): past them the kernel reads zeros (ext4_readpage_inline zeroes the rest).
+        /// </summary>
+        private byte[] ReadInlineStored(ExtInode inode)
+        {
+            int first = (int)Math.Min(60, inode.Size);
+            ReadOnlySpan<byte> value = inode.Size > 60 ? FindInodeXattr(inode, 7, "data") : ReadOnlySpan<byte>.Empty;
+            int more = (int)Math.Min(value.Length, inode.Size - first);
+            var result = new byte[first + more];
+            inode.BlockArea.Slice(0, first).CopyTo(result);
+            value.Slice(0, more).CopyTo(result.AsSpan(first));
             return result;
         }
 
@@ -546,7 +555,7 @@ namespace AzureLinuxImage.FileSystems.Ext
         {
             if (node.Has(ExtInode.FlagInlineData))
             {
-                return new MemoryStream(ReadInlineData(node), false);
+                return new ExtInlineFileStream(ReadInlineStored(node), node.Size);
             }
             return new ExtFileStream(this, device, node);
         }

@@ -43,7 +43,7 @@ namespace AzureLinuxImage.Operations
         /// <summary>Rules that only generalize clears (Clear-LinuxImageState), never Repair.</summary>
         private static readonly HashSet<string> GeneralizeRules = new HashSet<string>(StringComparer.Ordinal)
         {
-            "NoStaleProvisioningState", "NoDhcpLeases", "NoPasswordHashes", "NoAuthorizedKeys", "NoShellHistory", "MachineIdBlank", "SshHostKeysRegenerated",
+            "NoStaleProvisioningState", "NoDhcpLeases", "NoPasswordHashes", "NoAuthorizedKeys", "NoShellHistory", "MachineIdBlank", "DbusMachineIdBlank", "SshHostKeysRegenerated",
         };
 
         public static IReadOnlyList<LinuxImageChange> Run(RepairLinuxImageOptions options, IOperationContext context, InitramfsLister? initramfsReader = null)
