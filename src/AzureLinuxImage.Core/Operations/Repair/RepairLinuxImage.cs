@@ -90,6 +90,12 @@ namespace AzureLinuxImage.Operations
                     }
                 }
             }
+            // A fix can expose another rule (Provisioning.Agent=waagent makes waagent provision, which needs eject): said, not hidden.
+            var wasFailing = new HashSet<string>(failing.Select(f => f.Finding.RuleId), StringComparer.Ordinal);
+            foreach (ReadinessFinding now in after.Values.Where(f => (f.Status == ReadinessStatus.Fail || f.Status == ReadinessStatus.Warning) && !wasFailing.Contains(f.RuleId)))
+            {
+                ed.NotFixed(now.RuleId, now.EvidenceFile, now.EvidenceLine, "Fails once the changes above are made: " + now.Message, now.Remediation);
+            }
             context.Progress("Repairing Linux image", "done", 3, 3);
             return ed;
         }
