@@ -46,8 +46,9 @@ namespace AzureLinuxImage.Tests.Repair
             Assert.Equal(hash, Hash(source));
             Assert.All(changes.Where(c => c.Action != LinuxImageChangeAction.NotFixed), c => Assert.True(c.Applied));
             var after = Test(copy);
-            // Only the container is left: a raw file is converted, not repaired (ConvertTo-FixedVhd).
-            Assert.Equal(new[] { "FixedVhd" }, after.Values.Where(f => f.Status == ReadinessStatus.Fail).Select(f => f.RuleId).ToArray());
+            // Left: the container (a raw file is converted, not repaired: ConvertTo-FixedVhd) and a package (eject).
+            Assert.Equal(new[] { "FixedVhd", "WaagentEject" }, after.Values.Where(f => f.Status == ReadinessStatus.Fail).Select(f => f.RuleId).OrderBy(x => x, StringComparer.Ordinal).ToArray());
+            Assert.Contains(changes, c => c.Action == LinuxImageChangeAction.NotFixed && c.RuleId == "WaagentEject");
             foreach (string rule in new[] { "SerialConsole", "QuietBoot", "WaagentResourceDiskSwap", "ProvisioningAgentConflict", "DhcpPrimaryNic", "SshClientAliveInterval", "BootConfigurationInSync" })
             {
                 Assert.True(after[rule].Status == ReadinessStatus.Pass, $"{rule}: {after[rule].Message}");

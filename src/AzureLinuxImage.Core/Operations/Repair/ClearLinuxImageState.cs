@@ -40,7 +40,7 @@ namespace AzureLinuxImage.Operations
     /// and virt-sysprep do that matters in Azure. The machine-id is emptied (systemd makes a new one at first boot)
     /// and the D-Bus id relinked as the image's tmpfiles.d says; SSH host keys removed (with a first-boot unit that
     /// makes new ones when nothing else in the image would); DHCP leases; the agent's state (its own deprovision
-    /// list: <see cref="WaagentDeprovisionList"/>); cloud-init's and azure-init's state; shell histories.
+    /// list, Linux/AgentState.cs); cloud-init's and azure-init's state; shell histories.
     /// Opt-in: build users, password locking, logs. Every removed item is reported.
     /// </summary>
     internal static class ClearLinuxImageState
@@ -83,13 +83,23 @@ namespace AzureLinuxImage.Operations
             string extLogDir = w?.Get("Extension.LogDir") ?? "/var/log/azure";
             string sshDir = w?.Get("OS.SshDir") ?? "/etc/ssh";
             bool regenerated = KeysRegeneratedByImage(ctx);
-            foreach (DeprovisionItem item in WaagentDeprovisionList.Items(libDir, extLogDir, sshDir))
+            // WALinuxAgent's own deprovision list (the same list the stale-state rule reads: Linux/AgentState.cs).
+            const string agent = WaagentDeprovision.SourceVersion + " azurelinuxagent/";
+            RemoveMatching(ed, sshDir.TrimEnd('/') + "/ssh_host_*key*", false, "SshHostKeysRegenerated",
+                $"waagent -deprovision removes the host keys ({agent}pa/deprovision/default.py:88, regen_ssh_host_key; conf.get_ssh_key_glob).");
+            foreach (FileEntry e in ed.Writer.ListOrEmpty(libDir).ToList())
             {
-                string rule = item.Pattern.Contains("ssh_host_") ? "SshHostKeysRegenerated"
-                    : item.Pattern.Contains("dhc") ? "NoDhcpLeases"
-                    : item.Pattern.EndsWith("history", StringComparison.Ordinal) ? "NoShellHistory"
-                    : "NoStaleProvisioningState";
-                RemoveMatching(ed, item.Pattern, item.IsDirectory, rule, $"waagent -deprovision removes it ({item.Citation}).");
+                AgentStateItem item = WaagentDeprovision.ClassifyLibDirEntry(e.Name);
+                ed.Remove(e.Path, RuleFor(item), $"{item.Meaning}: waagent -deprovision removes Lib.Dir ({agent}{item.Source}).");
+            }
+            foreach (AgentStateItem item in WaagentDeprovision.OtherItems)
+            {
+                if (item.Pattern == "/etc/resolv.conf")
+                {
+                    // Kept: on systemd-resolved images it is the link to the stub resolver, not the build network's state.
+                    continue;
+                }
+                RemoveMatching(ed, item.Pattern.Replace("/var/log/azure", extLogDir), item.Directory, RuleFor(item), $"{item.Meaning}: waagent -deprovision removes it ({agent}{item.Source}).");
             }
             if (ed.Changes.Any(c => c.RuleId == "SshHostKeysRegenerated") && !regenerated)
             {
@@ -171,13 +181,21 @@ namespace AzureLinuxImage.Operations
                     break;
                 }
             }
-            ed.Remove("/var/lib/dbus/machine-id", "MachineIdBlank", "D-Bus reads this copy of the build VM's machine id before /etc/machine-id.");
+            ed.Remove("/var/lib/dbus/machine-id", "DbusMachineIdBlank", "D-Bus reads this copy of the build VM's machine id before /etc/machine-id.");
             if (link != null)
             {
                 string[] parts = link.Split('\u0000');
-                ed.CreateSymlink("/var/lib/dbus/machine-id", parts[0], "MachineIdBlank", $"Relinked as the image's own tmpfiles.d asks ({parts[1]}).");
+                ed.CreateSymlink("/var/lib/dbus/machine-id", parts[0], "DbusMachineIdBlank", $"Relinked as the image's own tmpfiles.d asks ({parts[1]}).");
             }
         }
+
+        private static string RuleFor(AgentStateItem item) => item.Effect switch
+        {
+            AgentStateEffect.ProvisioningState => "NoStaleProvisioningState",
+            AgentStateEffect.Lease => "NoDhcpLeases",
+            AgentStateEffect.Log => item.Pattern.EndsWith("history", StringComparison.Ordinal) ? "NoShellHistory" : "Logs",
+            _ => "NoStaleProvisioningState",
+        };
 
         /// <summary>Whether provisioning in the image makes new host keys (the SshHostKeysRegenerated rule's test, with keys present).</summary>
         private static bool KeysRegeneratedByImage(ReadinessContext ctx)

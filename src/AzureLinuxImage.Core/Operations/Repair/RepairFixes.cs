@@ -107,35 +107,23 @@ namespace AzureLinuxImage.Operations
                 add.Add($"console={port},115200n8");
                 attempted.Add("Cmd:SerialConsole");
             }
-            if (Failing("EarlyPrintkRootDelay"))
+            if (Failing("EarlyPrintk"))
             {
-                KernelCommandLine? cmd = ctx!.Facts.Boot.Value?.EffectiveCommandLine;
-                if (cmd == null || !cmd.Values("earlyprintk").Any(v => v.StartsWith(port, StringComparison.Ordinal)))
-                {
-                    remove.Add(a => a.StartsWith("earlyprintk=", StringComparison.Ordinal));
-                    add.Add($"earlyprintk={port},115200");
-                }
-                if (generator == "dracut")
-                {
-                    // dracut waits at most rootdelay seconds for the root (issue 24): the articles' intent.
-                    if (cmd == null || !cmd.Has("rootdelay"))
-                    {
-                        add.Add("rootdelay=300");
-                    }
-                }
-                else if (cmd != null && !cmd.Has("rootdelay"))
-                {
-                    ed.NotFixed("EarlyPrintkRootDelay", "/etc/default/grub", 0,
-                        (generator == "initramfs-tools"
-                            ? "rootdelay is not added: initramfs-tools' /init sleeps rootdelay seconds unconditionally at every boot (issue 24); its scripts/local already waits for the root device."
-                            : "rootdelay is not added: the image's initramfs generator is unknown, and on initramfs-tools it is an unconditional sleep (issue 24)."),
-                        null);
-                }
-                attempted.Add("Cmd:EarlyPrintkRootDelay");
+                remove.Add(a => a.StartsWith("earlyprintk=", StringComparison.Ordinal));
+                add.Add($"earlyprintk={port},115200");
+                attempted.Add("Cmd:EarlyPrintk");
             }
-            if (generator == "initramfs-tools" && ctx!.Facts.Boot.Value?.EffectiveCommandLine?.Has("rootdelay") == true && Failing("EarlyPrintkRootDelay"))
+            KernelCommandLine? current = ctx!.Facts.Boot.Value?.EffectiveCommandLine;
+            if (generator == "dracut" && add.Count > 0 && current?.Has("rootdelay") != true)
+            {
+                // The articles' rootdelay=300 only where the initramfs treats it as a bounded wait for the root (dracut);
+                // initramfs-tools sleeps that long at every boot (issue 24), so it is never added there.
+                add.Add("rootdelay=300");
+            }
+            if (Failing("RootDelay"))
             {
                 remove.Add(a => a.StartsWith("rootdelay=", StringComparison.Ordinal));
+                attempted.Add("Cmd:RootDelay");
             }
             if (Failing("QuietBoot"))
             {

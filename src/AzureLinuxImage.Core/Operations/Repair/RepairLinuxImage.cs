@@ -43,7 +43,7 @@ namespace AzureLinuxImage.Operations
         /// <summary>Rules that only generalize clears (Clear-LinuxImageState), never Repair.</summary>
         private static readonly HashSet<string> GeneralizeRules = new HashSet<string>(StringComparer.Ordinal)
         {
-            "NoStaleProvisioningState", "NoDhcpLeases", "NoPasswordHashes", "NoAuthorizedKeys", "NoShellHistory", "MachineIdBlank", "SshHostKeysRegenerated",
+            "NoStaleProvisioningState", "NoDhcpLeases", "NoPasswordHashes", "NoAuthorizedKeys", "NoShellHistory", "MachineIdBlank", "DbusMachineIdBlank", "SshHostKeysRegenerated",
         };
 
         public static IReadOnlyList<LinuxImageChange> Run(RepairLinuxImageOptions options, IOperationContext context)
@@ -89,6 +89,12 @@ namespace AzureLinuxImage.Operations
                             GeneralizeRules.Contains(f.RuleId) ? "Clear-LinuxImageState -Path <image> (azlinux generalize <image>)" : now.Remediation);
                     }
                 }
+            }
+            // A fix can expose another rule (Provisioning.Agent=waagent makes waagent provision, which needs eject): said, not hidden.
+            var wasFailing = new HashSet<string>(failing.Select(f => f.Finding.RuleId), StringComparer.Ordinal);
+            foreach (ReadinessFinding now in after.Values.Where(f => (f.Status == ReadinessStatus.Fail || f.Status == ReadinessStatus.Warning) && !wasFailing.Contains(f.RuleId)))
+            {
+                ed.NotFixed(now.RuleId, now.EvidenceFile, now.EvidenceLine, "Fails once the changes above are made: " + now.Message, now.Remediation);
             }
             context.Progress("Repairing Linux image", "done", 3, 3);
             return ed;

@@ -1,5 +1,6 @@
 using System;
 using System.IO;
+using AzureLinuxImage.Disks;
 using AzureLinuxImage.FileSystems.Xfs;
 using AzureLinuxImage.Partitions;
 using AzureLinuxImage.Tests.FileSystems;
