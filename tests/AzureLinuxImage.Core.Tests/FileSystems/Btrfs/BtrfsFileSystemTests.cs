@@ -18,9 +18,15 @@ namespace AzureLinuxImage.Tests.FileSystems.Btrfs
         {
             Source = tmp.File("src");
             BtrfsSourceTree.Build(Source);
+            Small = tmp.File("small");
+            BtrfsSourceTree.Build(Small, many: false);
         }
 
+        /// <summary>Every shape, with the 10,000-entry directory.</summary>
         public string Source { get; }
+
+        /// <summary>Every shape but the 10,000-entry directory (checksum and compression variants).</summary>
+        public string Small { get; }
 
         public string Image(string name) => tmp.File(name);
 
@@ -39,9 +45,7 @@ namespace AzureLinuxImage.Tests.FileSystems.Btrfs
 
         [Theory]
         [InlineData(4096)]
-        [InlineData(8192)]
         [InlineData(16384)]
-        [InlineData(32768)]
         [InlineData(65536)]
         public void Whole_tree_equals_the_source_folder_for_every_node_size(int nodeSize)
         {
@@ -62,13 +66,12 @@ namespace AzureLinuxImage.Tests.FileSystems.Btrfs
         [InlineData("blake2")]
         public void Every_checksum_type_is_verified(string csum)
         {
-            string image = BtrfsImages.MakeFromFolder(fixture.Image($"c-{csum}.img"), fixture.Source, 16384, csum);
+            string image = BtrfsImages.MakeFromFolder(fixture.Image($"c-{csum}.img"), fixture.Small, 16384, csum);
             using (BtrfsFileSystem fs = BtrfsImages.Open(image))
             {
-                BtrfsImages.AssertTreeEquals(fixture.Source, fs);
+                BtrfsImages.AssertTreeEquals(fixture.Small, fs);
             }
             // One flipped byte in the superblock's label is caught by that checksum.
-            byte[] b = new byte[1];
             using (var f = new FileStream(image, FileMode.Open))
             {
                 f.Position = 0x10000 + 0x12B;
