@@ -59,6 +59,39 @@ namespace AzureLinuxImage.Tests.FileSystems.Btrfs
             Assert.Equal(Guid.Parse("0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"), fs.Uuid);
         }
 
+        [Fact]
+        public void A_damaged_first_DUP_copy_is_read_from_the_second_and_both_damaged_is_a_typed_error()
+        {
+            string image = BtrfsImages.MakeFromFolder(fixture.Image("dup.img"), fixture.Small, 16384, "crc32c", "-m", "dup");
+            ulong rootTree;
+            ulong[] copies;
+            using (BtrfsFileSystem fs = BtrfsImages.Open(image))
+            {
+                rootTree = fs.Superblock.RootTree;
+                BtrfsVolume volume = BtrfsVolume.Open(new BtrfsImages.FileDevice(image));
+                BtrfsChunk chunk = volume.Chunks.Single(c => rootTree >= c.Logical && rootTree < c.End);
+                Assert.Equal(2, chunk.Physical.Length);
+                copies = chunk.Physical.Select(p => p + (rootTree - chunk.Logical)).ToArray();
+            }
+            void Damage(ulong at)
+            {
+                using var f = new FileStream(image, FileMode.Open);
+                f.Position = (long)at + 200;
+                int b = f.ReadByte();
+                f.Position = (long)at + 200;
+                f.WriteByte((byte)(b ^ 0xFF));
+            }
+            Damage(copies[0]);
+            using (BtrfsFileSystem fs = BtrfsImages.Open(image))
+            {
+                BtrfsImages.AssertTreeEquals(fixture.Small, fs);
+            }
+            Damage(copies[1]);
+            var e = Assert.Throws<InvalidImageException>(() => BtrfsImages.Open(image).List("/").ToList());
+            Assert.Contains("checksum of the tree block", e.Message);
+            Assert.Equal("btrfs root tree", e.Structure);
+        }
+
         [Theory]
         [InlineData("crc32c")]
         [InlineData("xxhash")]
