@@ -13,7 +13,7 @@ namespace AzureLinuxImage.FileSystems
         Ext4,
         /// <summary>XFS.</summary>
         Xfs,
-        /// <summary>btrfs (recognised; not read in this version).</summary>
+        /// <summary>btrfs (read from its default subvolume, or the one fstab names).</summary>
         Btrfs,
         /// <summary>Linux swap (SWAPSPACE2).</summary>
         Swap,

@@ -251,7 +251,7 @@ namespace AzureLinuxImage.Tests.Partitions
             Assert.Equal((FileSystemKind.Xfs, "22222222-3333-4444-5555-666666666666", "xroot"), (x.Kind, x.Uuid, x.Label));
             DetectedFileSystem b = Probe(btrfs);
             Assert.Equal((FileSystemKind.Btrfs, "33333333-4444-5555-6666-777777777777", "broot"), (b.Kind, b.Uuid, b.Label));
-            // The seam the probe feeds: XFS and FAT open through FileSystemOpeners, btrfs is refused by name.
+            // The seam the probe feeds: XFS, FAT and btrfs open through FileSystemOpeners.
             using (DiskImage xd = DiskImage.Open(xfs))
             using (IFileSystem xfsFs = FileSystemOpeners.Open(new DiskSlice(xd, 0, xd.VirtualSize, xfs), FileSystemKind.Xfs))
             {
@@ -262,7 +262,13 @@ namespace AzureLinuxImage.Tests.Partitions
             {
                 Assert.Empty(fatFs.List("/"));
             }
-            Assert.Throws<UnsupportedImageException>(() => FileSystemOpeners.Open(new DiskSlice(fd, 0, fd.VirtualSize, fat), FileSystemKind.Btrfs));
+            // btrfs opens too (issue 21); a FAT volume opened as btrfs is a typed error naming the superblock.
+            using (DiskImage bd = DiskImage.Open(btrfs))
+            using (IFileSystem btrfsFs = FileSystemOpeners.Open(new DiskSlice(bd, 0, bd.VirtualSize, btrfs), FileSystemKind.Btrfs))
+            {
+                Assert.Equal(FileEntryType.Directory, btrfsFs.GetEntry("/")!.Type);
+            }
+            Assert.Contains("btrfs superblock", Assert.Throws<InvalidImageException>(() => FileSystemOpeners.Open(new DiskSlice(fd, 0, fd.VirtualSize, fat), FileSystemKind.Btrfs)).Message);
         }
     }
 }

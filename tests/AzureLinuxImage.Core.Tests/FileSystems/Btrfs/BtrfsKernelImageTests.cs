@@ -33,7 +33,7 @@ namespace AzureLinuxImage.Tests.FileSystems.Btrfs
         {
             string image = fixture.Image($"k-{compression}.img");
             BtrfsImages.MakeWithKernel(image, 512L << 20, "compress-force=" + compression, mnt =>
-                BtrfsImages.Sh($"cp -a --sparse=always '{fixture.Source}/.' '{mnt}/'"));
+                BtrfsImages.Sh($"cp -a --sparse=always '{fixture.Small}/.' '{mnt}/'"));
             string dump = ExternalTool.Run(ExternalTool.Require("btrfs", "btrfs-progs"), new[] { "inspect-internal", "dump-tree", "-t", "5", image }).StdOut;
             // The oracle says the data really is compressed, inline and in extents.
             int code = compression == "zlib" ? 1 : compression == "lzo" ? 2 : 3;
@@ -41,7 +41,7 @@ namespace AzureLinuxImage.Tests.FileSystems.Btrfs
             Assert.Contains($"inline extent data size", dump);
             Assert.Matches($"type 0 \\(inline\\)[^\\n]*\\n[^\\n]*compression {code}", dump);
             using BtrfsFileSystem fs = BtrfsImages.Open(image);
-            BtrfsImages.AssertTreeEquals(fixture.Source, fs);
+            BtrfsImages.AssertTreeEquals(fixture.Small, fs);
             AssertSameAsRestore(image, fs, "/", 5);
         }
 
@@ -53,7 +53,7 @@ namespace AzureLinuxImage.Tests.FileSystems.Btrfs
             string image = fixture.Image($"holes-{noHoles}.img");
             BtrfsImages.MakeWithKernel(image, 256L << 20, string.Empty, mnt =>
             {
-                BtrfsImages.Sh($"cp -a --sparse=always '{fixture.Source}/sparse' '{mnt}/sparse'");
+                BtrfsImages.Sh($"cp -a --sparse=always '{fixture.Small}/sparse' '{mnt}/sparse'");
                 BtrfsImages.Sh($"fallocate -l 1M '{mnt}/prealloc' && printf 'head' | dd of='{mnt}/prealloc' conv=notrunc status=none && fallocate -o 2M -l 64K -n '{mnt}/prealloc' && truncate -s 3M '{mnt}/prealloc'");
                 BtrfsImages.Sh($"printf tail | dd of='{mnt}/hole-then-data' bs=1 seek=5000000 status=none");
             }, noHoles ? new[] { "-O", "no-holes" } : new[] { "-O", "^no-holes" });
@@ -64,7 +64,7 @@ namespace AzureLinuxImage.Tests.FileSystems.Btrfs
                 Assert.Contains("disk byte 0 nr 0", dump);
             }
             using BtrfsFileSystem fs = BtrfsImages.Open(image);
-            Assert.Equal(BtrfsImages.Sha256(File.OpenRead(Path.Combine(fixture.Source, "sparse"))), BtrfsImages.Sha256(fs.OpenRead("/sparse")));
+            Assert.Equal(BtrfsImages.Sha256(File.OpenRead(Path.Combine(fixture.Small, "sparse"))), BtrfsImages.Sha256(fs.OpenRead("/sparse")));
             byte[] pre = ReadAll(fs.OpenRead("/prealloc"));
             Assert.Equal(3 << 20, pre.Length);
             Assert.Equal("head", System.Text.Encoding.ASCII.GetString(pre, 0, 4));
