@@ -142,7 +142,11 @@ namespace AzureLinuxImage.FileSystems.Xfs
 
         public void Commit() => device.Commit();
 
-        public void Dispose() => fs.Dispose();
+        public void Dispose()
+        {
+            device.Discard();
+            fs.Dispose();
+        }
 
         private AzureLinuxImageException Unsupported(string path, string what) =>
             new AzureLinuxImageException("XfsWriteNotSupported", ErrorKind.NotSupported,
