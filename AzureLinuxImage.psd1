@@ -27,6 +27,9 @@
         'Repair-LinuxImage'
         'Clear-LinuxImageState'
         'Install-AgentlessProvisioning'
+        'Set-LinuxImageContent'
+        'Remove-LinuxImageItem'
+        'New-LinuxImageItem'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

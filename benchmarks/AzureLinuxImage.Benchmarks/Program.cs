@@ -17,6 +17,7 @@ namespace AzureLinuxImage.Benchmarks
             ["convert-vhdx"] = ConvertBenchmark.DynamicVhdx,
             ["resize"] = ResizeBenchmark.Run,
             ["linux-view"] = LinuxViewBenchmark.Run,
+            ["waagent-image"] = WaagentImageBenchmark.Run,
             ["readiness"] = ReadinessBenchmark.Run,
             ["zstd-initrd"] = ZstdBenchmark.Run,
             ["decoders-initrd"] = ZstdBenchmark.AllDecoders,

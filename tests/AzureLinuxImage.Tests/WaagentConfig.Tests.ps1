@@ -81,7 +81,8 @@ Describe 'Set-WaagentConfig' {
         finally { Remove-Item $t.Dir -Recurse -Force }
     }
 
-    It 'refuses -ImagePath, naming ext4 write support' {
-        { Set-WaagentConfig -ImagePath ./disk.vhd -AzureRecommended -ErrorAction Stop } | Should -Throw '*ext4 write support*'
+    It 'reports a missing -ImagePath with the ImageNotFound error id (image edits: LinuxImageWrite.Tests.ps1)' {
+        Set-WaagentConfig -ImagePath ./no-such-disk.vhd -AzureRecommended -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'ImageNotFound*'
     }
 }

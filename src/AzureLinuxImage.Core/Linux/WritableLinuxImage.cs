@@ -276,7 +276,17 @@ namespace AzureLinuxImage.Linux
             if (notWritable == null && (kind == FileSystemKind.Ext2 || kind == FileSystemKind.Ext3 || kind == FileSystemKind.Ext4 || kind == FileSystemKind.Xfs))
             {
                 var stagedDevice = new StagedBlockDevice(device, sink);
-                IFileSystemWriter w = kind == FileSystemKind.Xfs ? XfsFileSystemWriter.Open(stagedDevice) : OpenExt(stagedDevice);
+                IFileSystemWriter w;
+                try
+                {
+                    w = kind == FileSystemKind.Xfs ? XfsFileSystemWriter.Open(stagedDevice) : OpenExt(stagedDevice);
+                }
+                catch (AzureLinuxImageException e) when (!(e is InvalidImageException))
+                {
+                    // Readable but not writable (a journal needing recovery, an unknown feature): the view still
+                    // assembles, and a change to this file system is refused with the writer's reason.
+                    return new ReadOnlyFileSystemWriter(FileSystemOpeners.Open(device, kind), e.Message);
+                }
                 stagedDevices.Add((stagedDevice, w));
                 return w;
             }

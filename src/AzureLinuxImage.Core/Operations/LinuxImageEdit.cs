@@ -97,6 +97,39 @@ namespace AzureLinuxImage.Operations
             }
         }
 
+        /// <summary>
+        /// Several changes to one image in one staging and one commit (a pipeline of items): an item that
+        /// fails is reported through <paramref name="failed"/> (its own changes are not staged: the writers
+        /// stage all of an operation or none) and the others go on; it is not retried in the real pass.
+        /// </summary>
+        public static LinuxImageWriteResult RunBatch(string imagePath, string? destination, bool force, string action,
+            IReadOnlyList<(string Item, Action<IFileSystemWriter> Edit)> items, Action<string, AzureLinuxImageException> failed, IOperationContext context)
+        {
+            var skip = new HashSet<int>();
+            bool firstPass = true;
+            LinuxImageWriteResult result = Run(imagePath, destination, force, action, fs =>
+            {
+                for (int i = 0; i < items.Count; i++)
+                {
+                    if (skip.Contains(i))
+                    {
+                        continue;
+                    }
+                    try
+                    {
+                        items[i].Edit(fs);
+                    }
+                    catch (AzureLinuxImageException e) when (firstPass)
+                    {
+                        skip.Add(i);
+                        failed(items[i].Item, e);
+                    }
+                }
+                firstPass = false;
+            }, context);
+            return result;
+        }
+
         /// <summary>An absolute, '/'-separated path inside the image; a typed error otherwise.</summary>
         public static string ItemPath(string path)
         {
@@ -111,6 +144,17 @@ namespace AzureLinuxImage.Operations
     /// <summary>Set-LinuxImageContent / azlinux write: create or replace a regular file inside an image.</summary>
     internal static class SetLinuxImageContent
     {
+        /// <summary>The edit alone, for <see cref="LinuxImageEdit.RunBatch"/>.</summary>
+        public static Action<IFileSystemWriter> Edit(string itemPath, Func<Stream> content, NewItemAttributes? attributes)
+        {
+            string item = LinuxImageEdit.ItemPath(itemPath);
+            return fs =>
+            {
+                using Stream s = content();
+                fs.WriteFile(item, s, attributes);
+            };
+        }
+
         /// <summary>Writes the content <paramref name="content"/> opens (called once per staging: twice when confirmed) to <paramref name="itemPath"/>.</summary>
         public static LinuxImageWriteResult Run(string imagePath, string itemPath, Func<Stream> content, NewItemAttributes? attributes, string? destination, bool force, IOperationContext context)
         {
@@ -126,17 +170,21 @@ namespace AzureLinuxImage.Operations
     /// <summary>Remove-LinuxImageItem / azlinux rm.</summary>
     internal static class RemoveLinuxImageItem
     {
-        public static LinuxImageWriteResult Run(string imagePath, string itemPath, bool recursive, string? destination, bool force, IOperationContext context)
+        public static LinuxImageWriteResult Run(string imagePath, string itemPath, bool recursive, string? destination, bool force, IOperationContext context) =>
+            LinuxImageEdit.Run(imagePath, destination, force, $"Remove {itemPath}", Edit(itemPath, recursive), context);
+
+        /// <summary>The edit alone, for <see cref="LinuxImageEdit.RunBatch"/>.</summary>
+        public static Action<IFileSystemWriter> Edit(string itemPath, bool recursive)
         {
             string item = LinuxImageEdit.ItemPath(itemPath);
-            return LinuxImageEdit.Run(imagePath, destination, force, $"Remove {item}", fs =>
+            return fs =>
             {
                 if (fs.GetEntry(item, followLastLink: false) == null)
                 {
                     throw new AzureLinuxImageException("ItemNotFound", ErrorKind.NotFound, $"{fs.Description}: {item} does not exist.");
                 }
                 fs.Delete(item, recursive);
-            }, context);
+            };
         }
     }
 
@@ -154,14 +202,18 @@ namespace AzureLinuxImage.Operations
     /// <summary>New-LinuxImageItem / azlinux mkdir, ln.</summary>
     internal static class NewLinuxImageItem
     {
-        public static LinuxImageWriteResult Run(string imagePath, string itemPath, LinuxImageItemType type, string? target, Func<Stream>? content, NewItemAttributes? attributes, bool createParents, string? destination, bool force, IOperationContext context)
+        public static LinuxImageWriteResult Run(string imagePath, string itemPath, LinuxImageItemType type, string? target, Func<Stream>? content, NewItemAttributes? attributes, bool createParents, string? destination, bool force, IOperationContext context) =>
+            LinuxImageEdit.Run(imagePath, destination, force, $"Create {type.ToString().ToLowerInvariant()} {itemPath}", Edit(itemPath, type, target, content, attributes, createParents), context);
+
+        /// <summary>The edit alone, for <see cref="LinuxImageEdit.RunBatch"/>.</summary>
+        public static Action<IFileSystemWriter> Edit(string itemPath, LinuxImageItemType type, string? target, Func<Stream>? content, NewItemAttributes? attributes, bool createParents)
         {
             string item = LinuxImageEdit.ItemPath(itemPath);
             if (type == LinuxImageItemType.SymbolicLink && string.IsNullOrEmpty(target))
             {
                 throw new AzureLinuxImageException("LinkTargetRequired", ErrorKind.InvalidArgument, $"{item}: a symbolic link needs a target (-Target).");
             }
-            return LinuxImageEdit.Run(imagePath, destination, force, $"Create {type.ToString().ToLowerInvariant()} {item}", fs =>
+            return fs =>
             {
                 if (createParents)
                 {
@@ -186,7 +238,7 @@ namespace AzureLinuxImage.Operations
                         }
                         break;
                 }
-            }, context);
+            };
         }
 
         private static void CreateParents(IFileSystemWriter fs, string item, NewItemAttributes? attributes)

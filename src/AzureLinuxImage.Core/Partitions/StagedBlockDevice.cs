@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.IO;
 using System.Linq;
 
 namespace AzureLinuxImage.Partitions
@@ -11,17 +12,23 @@ namespace AzureLinuxImage.Partitions
     /// </summary>
     internal enum WriteStage
     {
-        /// <summary>File contents in newly allocated blocks.</summary>
+        /// <summary>Anything written to newly allocated blocks: file contents, and new extent, indirect and directory blocks (nothing points at them yet).</summary>
         Data = 0,
 
-        /// <summary>New inodes, extent blocks, directory blocks nothing links to yet, bitmaps marking new allocations.</summary>
+        /// <summary>Bitmaps and group descriptors marking new allocations (before anything uses them).</summary>
         Metadata = 1,
 
-        /// <summary>Directory entries, inode fields of existing files, counts, group descriptors, superblock.</summary>
-        Links = 2,
+        /// <summary>New inodes: nothing links to them yet, and the blocks they use are marked.</summary>
+        Inodes = 2,
 
-        /// <summary>Blocks and inodes given back (bitmaps clearing bits, freed inodes): only once nothing links to them.</summary>
-        Release = 3,
+        /// <summary>Directory entries, inode fields of existing files (switching to new blocks), parents' link counts.</summary>
+        Links = 3,
+
+        /// <summary>Inodes nothing links to any more, cleared (no links, a deletion time) before their space is given back.</summary>
+        Unlinked = 4,
+
+        /// <summary>Blocks and inodes given back (bitmaps clearing bits), counts, superblock: only once nothing uses them.</summary>
+        Release = 5,
     }
 
     /// <summary>Where committed bytes go: the bytes behind a <see cref="BlockDevice"/> in the image file.</summary>
@@ -44,19 +51,28 @@ namespace AzureLinuxImage.Partitions
     internal sealed class StagedBlockDevice : BlockDevice
     {
         private const int PageSize = 4096;
-        private const int StageCount = 4;
+        private const int StageCount = 6;
 
         private readonly BlockDevice inner;
         private readonly IBlockDeviceSink? sink;
         private readonly Dictionary<long, byte[]?[]> pages = new Dictionary<long, byte[]?[]>();
+        private readonly long memoryLimit;
+
+        // Pages holding only new data (the Data stage) moved to a temporary file when memory is over the limit.
+        private readonly Dictionary<long, long> spilled = new Dictionary<long, long>();
+        private readonly Stack<long> freeSlots = new Stack<long>();
+        private FileStream? spillFile;
+        private long spillSlots;
         private Dictionary<long, byte[]?[]?>? undo;
 
         /// <param name="inner">The device as it is in the image.</param>
         /// <param name="sink">Where <see cref="Commit"/> writes; null for a dry run, which cannot commit.</param>
-        public StagedBlockDevice(BlockDevice inner, IBlockDeviceSink? sink)
+        /// <param name="memoryLimit">Staged bytes kept in memory; beyond it new file data waits in a temporary file.</param>
+        public StagedBlockDevice(BlockDevice inner, IBlockDeviceSink? sink, long memoryLimit = 64L << 20)
         {
             this.inner = inner;
             this.sink = sink;
+            this.memoryLimit = Math.Max(memoryLimit, 16 * PageSize);
         }
 
         public override long Length => inner.Length;
@@ -73,12 +89,26 @@ namespace AzureLinuxImage.Partitions
                 {
                     n += levels.Count(l => l != null);
                 }
+                return (n + spilled.Count) * PageSize;
+            }
+        }
+
+        /// <summary>Staged bytes held in memory (the rest waits in the temporary file).</summary>
+        public long MemoryBytes
+        {
+            get
+            {
+                long n = 0;
+                foreach (byte[]?[] levels in pages.Values)
+                {
+                    n += levels.Count(l => l != null);
+                }
                 return n * PageSize;
             }
         }
 
         /// <summary>True once anything was written and not yet committed.</summary>
-        public bool HasChanges => pages.Count > 0;
+        public bool HasChanges => pages.Count > 0 || spilled.Count > 0;
 
         /// <summary>True when a dry run (no sink): <see cref="Commit"/> would fail.</summary>
         public bool IsDryRun => sink == null;
@@ -89,11 +119,11 @@ namespace AzureLinuxImage.Partitions
             get
             {
                 var result = new List<(long Offset, long Length, WriteStage Stage)>();
-                foreach (KeyValuePair<long, byte[]?[]> p in pages.OrderBy(p => p.Key))
+                var all = pages.Select(p => (Page: p.Key, Stage: (WriteStage)Latest(p.Value))).Concat(spilled.Keys.Select(k => (Page: k, Stage: WriteStage.Data)));
+                foreach ((long page, WriteStage stage) in all.OrderBy(p => p.Page))
                 {
-                    long offset = p.Key * PageSize;
+                    long offset = page * PageSize;
                     long length = Math.Min(PageSize, Length - offset);
-                    var stage = (WriteStage)Latest(p.Value);
                     if (result.Count > 0)
                     {
                         var last = result[result.Count - 1];
@@ -125,9 +155,17 @@ namespace AzureLinuxImage.Partitions
                     done += n;
                     continue;
                 }
+                if (spilled.ContainsKey(page))
+                {
+                    byte[] bytes = Unspill(page, keep: false);
+                    int n = Math.Min(PageSize - inPage, count - done);
+                    Buffer.BlockCopy(bytes, inPage, buffer, index + done, n);
+                    done += n;
+                    continue;
+                }
                 // One read for the run of pages that are not staged.
                 long end = page + 1;
-                while (end * PageSize < offset + count && !pages.ContainsKey(end))
+                while (end * PageSize < offset + count && !pages.ContainsKey(end) && !spilled.ContainsKey(end))
                 {
                     end++;
                 }
@@ -153,6 +191,10 @@ namespace AzureLinuxImage.Partitions
                 long page = position / PageSize;
                 int inPage = (int)(position % PageSize);
                 int n = Math.Min(PageSize - inPage, data.Length - done);
+                if (spilled.ContainsKey(page))
+                {
+                    Unspill(page, keep: true);
+                }
                 pages.TryGetValue(page, out byte[]?[]? levels);
                 if (undo != null && !undo.ContainsKey(page))
                 {
@@ -195,6 +237,59 @@ namespace AzureLinuxImage.Partitions
                 }
                 done += n;
             }
+            if (pages.Count > memoryLimit / PageSize)
+            {
+                Spill();
+            }
+        }
+
+        /// <summary>Moves pages holding only Data-stage bytes to the temporary file until half the limit is left in memory.</summary>
+        private void Spill()
+        {
+            long target = memoryLimit / PageSize / 2;
+            List<long> candidates = pages.Where(p => p.Value[0] != null && p.Value.Skip(1).All(l => l == null))
+                .Select(p => p.Key).OrderBy(k => k).ToList();
+            if (candidates.Count == 0)
+            {
+                return;
+            }
+            spillFile ??= new FileStream(Path.Combine(Path.GetTempPath(), "azli-staged-" + Guid.NewGuid().ToString("N") + ".tmp"),
+                FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.DeleteOnClose);
+            foreach (long page in candidates)
+            {
+                if (pages.Count <= target)
+                {
+                    break;
+                }
+                long slot = freeSlots.Count > 0 ? freeSlots.Pop() : spillSlots++;
+                spillFile.Position = slot * PageSize;
+                spillFile.Write(pages[page][0]!, 0, PageSize);
+                spilled[page] = slot;
+                pages.Remove(page);
+            }
+        }
+
+        /// <summary>A spilled page's bytes; with <paramref name="keep"/> it moves back to memory (to be written again).</summary>
+        private byte[] Unspill(long page, bool keep)
+        {
+            long slot = spilled[page];
+            var bytes = new byte[PageSize];
+            spillFile!.Position = slot * PageSize;
+            int done = 0;
+            int n;
+            while (done < PageSize && (n = spillFile.Read(bytes, done, PageSize - done)) > 0)
+            {
+                done += n;
+            }
+            if (keep)
+            {
+                spilled.Remove(page);
+                freeSlots.Push(slot);
+                var levels = new byte[]?[StageCount];
+                levels[0] = bytes;
+                pages[page] = levels;
+            }
+            return bytes;
         }
 
         /// <summary>
@@ -215,6 +310,11 @@ namespace AzureLinuxImage.Partitions
             }
             foreach (KeyValuePair<long, byte[]?[]?> p in undo)
             {
+                if (spilled.TryGetValue(p.Key, out long slot))
+                {
+                    spilled.Remove(p.Key);
+                    freeSlots.Push(slot);
+                }
                 if (p.Value == null)
                 {
                     pages.Remove(p.Key);
@@ -234,13 +334,13 @@ namespace AzureLinuxImage.Partitions
             {
                 throw new InvalidOperationException($"{Description}: opened for a dry run; nothing can be committed.");
             }
-            List<long> order = pages.Keys.OrderBy(k => k).ToList();
+            List<long> order = pages.Keys.Concat(spilled.Keys).OrderBy(k => k).ToList();
             for (int stage = 0; stage < StageCount; stage++)
             {
                 bool wrote = false;
                 foreach (long page in order)
                 {
-                    byte[]? bytes = pages[page][stage];
+                    byte[]? bytes = pages.TryGetValue(page, out byte[]?[]? levels) ? levels[stage] : stage == 0 ? Unspill(page, keep: false) : null;
                     if (bytes == null)
                     {
                         continue;
@@ -255,13 +355,18 @@ namespace AzureLinuxImage.Partitions
                     sink.Flush();
                 }
             }
-            pages.Clear();
+            Discard();
         }
 
         /// <summary>Drops every staged write: the device reads as the image again.</summary>
         public void Discard()
         {
             pages.Clear();
+            spilled.Clear();
+            freeSlots.Clear();
+            spillSlots = 0;
+            spillFile?.Dispose();
+            spillFile = null;
             undo = null;
         }
 

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
+using System.Linq;
 using System.Management.Automation;
 using AzureLinuxImage.Errors;
 using AzureLinuxImage.FileSystems;
@@ -11,12 +12,15 @@ namespace AzureLinuxImage.Commands
     /// <summary>
     /// Base of the cmdlets that change an entry inside an image (issue 17): the image by -Path/-LiteralPath
     /// (from the pipeline too), the entry by -ItemPath, -Destination for a changed copy, -Force to replace
-    /// that copy. With -Destination, later pipeline items for the same image change the copy, so a
-    /// pipeline of several changes ends in one destination holding them all.
+    /// that copy. Pipeline items are collected and applied at the end, one staging and one commit per
+    /// image: the image is no longer open for reading by the command that listed the items
+    /// (Get-LinuxImageItem | Remove-LinuxImageItem), and a pipeline of changes is one consistent commit.
+    /// An item that fails is reported and the others still apply.
     /// </summary>
     public abstract class LinuxImageWriteCmdlet : ImagePathCmdlet
     {
-        private readonly Dictionary<string, string> copies = new Dictionary<string, string>(StringComparer.Ordinal);
+        private readonly List<(string Image, string Item, string Action, Action<FileSystems.IFileSystemWriter> Edit)> pending =
+            new List<(string, string, string, Action<FileSystems.IFileSystemWriter>)>();
 
         /// <summary>Absolute path of the entry inside the image.</summary>
         [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
@@ -32,33 +36,47 @@ namespace AzureLinuxImage.Commands
         [Parameter]
         public SwitchParameter Force { get; set; }
 
-        /// <summary>Runs <paramref name="change"/> (image, destination, force) for every input image.</summary>
-        private protected void ForEachImage(Func<string, string?, bool, LinuxImageWriteResult> change, bool writeResult)
+        /// <summary>Whether the result goes to the pipeline.</summary>
+        private protected abstract bool WriteResult { get; }
+
+        /// <summary>Queues the change <paramref name="makeEdit"/> makes (built now, from this record's parameters) for every input image.</summary>
+        private protected void Queue(string action, Func<Action<FileSystems.IFileSystemWriter>> makeEdit)
         {
             foreach (string file in InputFiles())
             {
-                ForEachItem(file, () =>
+                ForEachItem(ItemPath, () => pending.Add((file, ItemPath, action, makeEdit())));
+            }
+        }
+
+        /// <inheritdoc />
+        protected override void EndProcessing()
+        {
+            var images = pending.Select(p => p.Image).Distinct(StringComparer.Ordinal).ToList();
+            string? destination = Destination == null ? null : ResolveOutputPath(Destination);
+            if (destination != null && images.Count > 1)
+            {
+                WriteError(ToErrorRecord(new AzureLinuxImageException("DestinationNeedsOneImage", ErrorKind.InvalidArgument,
+                    $"-Destination takes the changes of one image, but {images.Count} images came in; change them one by one."), destination));
+                base.EndProcessing();
+                return;
+            }
+            foreach (string image in images)
+            {
+                var items = pending.Where(p => p.Image == image).ToList();
+                ForEachItem(image, () =>
                 {
-                    string image = file;
-                    string? destination = Destination == null ? null : ResolveOutputPath(Destination);
-                    bool force = Force;
-                    if (destination != null && copies.TryGetValue(file, out string? copy))
-                    {
-                        // The copy was made for an earlier item of this pipeline: change it in place.
-                        image = copy;
-                        destination = null;
-                    }
-                    LinuxImageWriteResult result = change(image, destination, force);
-                    if (result.Written && destination != null)
-                    {
-                        copies[file] = destination;
-                    }
-                    if (writeResult && (result.Written || result.Changes.Count == 0))
+                    string action = string.Join("; ", items.Select(i => i.Action));
+                    LinuxImageWriteResult result = LinuxImageEdit.RunBatch(image, destination, Force, action,
+                        items.Select(i => (i.Item, i.Edit)).ToList(),
+                        (item, e) => WriteError(ToErrorRecord(e, item)), Context);
+                    if (WriteResult && (result.Written || result.Changes.Count == 0))
                     {
                         WriteObject(result);
                     }
                 });
             }
+            pending.Clear();
+            base.EndProcessing();
         }
 
         /// <summary>-Mode/-Uid/-Gid as the attributes of a created entry (null: the writer's defaults).</summary>
@@ -192,8 +210,10 @@ namespace AzureLinuxImage.Commands
                 content = () => new System.IO.MemoryStream(bytes, writable: false);
             }
             NewItemAttributes? attributes = Attributes(Mode, Uid, Gid, 0x1A4);
-            ForEachImage((image, destination, force) => SetLinuxImageContent.Run(image, ItemPath, content, attributes, destination, force, Context), PassThru);
+            Queue($"Write {ItemPath}", () => SetLinuxImageContent.Edit(ItemPath, content, attributes));
         }
+
+        private protected override bool WriteResult => PassThru;
     }
 
     /// <summary>Remove-LinuxImageItem: removes a file, link or directory inside an image, offline.</summary>
@@ -209,9 +229,14 @@ namespace AzureLinuxImage.Commands
         [Parameter]
         public SwitchParameter PassThru { get; set; }
 
+        private protected override bool WriteResult => PassThru;
+
         /// <inheritdoc />
-        protected override void ProcessRecord() =>
-            ForEachImage((image, destination, force) => RemoveLinuxImageItem.Run(image, ItemPath, Recurse, destination, force, Context), PassThru);
+        protected override void ProcessRecord()
+        {
+            bool recurse = Recurse;
+            Queue($"Remove {ItemPath}", () => RemoveLinuxImageItem.Edit(ItemPath, recurse));
+        }
     }
 
     /// <summary>New-LinuxImageItem: creates a directory, file or symbolic link inside an image, offline.</summary>
@@ -260,7 +285,12 @@ namespace AzureLinuxImage.Commands
                 byte[] bytes = ValueBytes(Value, noNewline: false);
                 content = () => new System.IO.MemoryStream(bytes, writable: false);
             }
-            ForEachImage((image, destination, force) => NewLinuxImageItem.Run(image, ItemPath, ItemType, Target, content, attributes, CreateParent, destination, force, Context), writeResult: true);
+            LinuxImageItemType type = ItemType;
+            string? target = Target;
+            bool parents = CreateParent;
+            Queue($"Create {type.ToString().ToLowerInvariant()} {ItemPath}", () => NewLinuxImageItem.Edit(ItemPath, type, target, content, attributes, parents));
         }
+
+        private protected override bool WriteResult => true;
     }
 }

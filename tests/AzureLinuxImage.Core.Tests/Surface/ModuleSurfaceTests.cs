@@ -142,5 +142,22 @@ namespace AzureLinuxImage.Tests.Surface
                 Assert.All(examples, e => Assert.Contains(c.Name, e.Element(Dev + "code")!.Value));
             }
         }
+
+        [Fact]
+        public void The_image_write_cmdlets_take_ItemPath_and_Destination_from_the_pipeline_and_support_WhatIf()
+        {
+            foreach (string name in new[] { "Set-LinuxImageContent", "Remove-LinuxImageItem", "New-LinuxImageItem" })
+            {
+                CmdletInfo c = Assert.Single(metadata.Cmdlets, x => x.Name == name);
+                Assert.True(c.SupportsShouldProcess, name);
+                PropertyInfo item = c.Parameter("ItemPath") ?? throw new Xunit.Sdk.XunitException(name + " has no -ItemPath");
+                Assert.All(c.ParameterAttributes(item), a => Assert.Equal(true, CmdletMetadata.Named(a, "ValueFromPipelineByPropertyName")));
+                Assert.NotNull(c.Parameter("Destination"));
+                Assert.Contains(c.OutputTypes, t => t.FullName == "AzureLinuxImage.Operations.LinuxImageWriteResult");
+            }
+            CmdletInfo set = Assert.Single(metadata.Cmdlets, x => x.Name == "Set-WaagentConfig");
+            Assert.All(set.ParameterAttributes(set.Parameter("ImagePath")!), a => Assert.Equal(true, CmdletMetadata.Named(a, "ValueFromPipelineByPropertyName")));
+            Assert.NotNull(set.Parameter("Destination"));
+        }
     }
 }

@@ -95,7 +95,7 @@ namespace AzureLinuxImage.FileSystems.Ext
             long goal = blocks.Data.Count > 0 ? blocks.Data[blocks.Data.Count - 1].Physical + blocks.Data[blocks.Data.Count - 1].Count : 0;
             long fresh = allocator.AllocateBlocks(1, goal)[0].Start;
             byte[] leaf = NewLeaf(new List<ExtNameEntry> { entry });
-            WriteLeaf(dir, fresh, leaf, WriteStage.Metadata);
+            WriteLeaf(dir, fresh, leaf, WriteStage.Data);
             var runs = new List<ExtMapping>(blocks.Data) { new ExtMapping(count, fresh, 1) };
             mapper.SetMap(dir, runs, blocks);
             dir.Size = (count + 1) * v.BlockSize;
@@ -112,6 +112,16 @@ namespace AzureLinuxImage.FileSystems.Ext
             ExtFileBlocks blocks = mapper.Collect(dir);
             long count = (dir.Size + v.BlockSize - 1) / v.BlockSize;
             bool indexed = dir.Has(ExtInodeRecord.FlagIndex);
+            if (indexed && (v.Sb.FeatureCompat & ExtSuperblock.CompatDirIndex) != 0)
+            {
+                // The leaf the name's hash selects holds it (unless hashes collide across leaves: then the scan below).
+                long leaf = htree.LeafFor(dir, blocks, count, wanted);
+                long physical = ExtFileMapper.Lookup(blocks, leaf);
+                if (physical >= 0 && RemoveIn(dir, physical, v.ReadBlock(physical), wanted))
+                {
+                    return true;
+                }
+            }
             for (long l = indexed ? 1 : 0; l < count; l++)
             {
                 long physical = ExtFileMapper.Lookup(blocks, l);
@@ -124,35 +134,44 @@ namespace AzureLinuxImage.FileSystems.Ext
                 {
                     continue;
                 }
-                VerifyLeaf(dir, physical, block);
-                int end = LeafSpace;
-                int pos = 0;
-                int previous = -1;
-                while (pos < end)
+                if (RemoveIn(dir, physical, block, wanted))
                 {
-                    uint ino = BinaryPrimitives.ReadUInt32LittleEndian(block.AsSpan(pos));
-                    int rec = RecLen(block, pos);
-                    int nameLen = NameLength(block, pos);
-                    if (rec < 8 || pos + rec > end || 8 + nameLen > rec)
-                    {
-                        throw v.Bad("directory entry", $"directory inode {dir.Number}, block {physical}: entry at {pos} does not fit.");
-                    }
-                    if (ino != 0 && nameLen == wanted.Length && block.AsSpan(pos + 8, nameLen).SequenceEqual(wanted))
-                    {
-                        if (previous >= 0)
-                        {
-                            SetRecLen(block, previous, RecLen(block, previous) + rec);
-                        }
-                        else
-                        {
-                            BinaryPrimitives.WriteUInt32LittleEndian(block.AsSpan(pos), 0);
-                        }
-                        WriteLeaf(dir, physical, block, WriteStage.Links);
-                        return true;
-                    }
-                    previous = pos;
-                    pos += rec;
+                    return true;
                 }
+            }
+            return false;
+        }
+
+        private bool RemoveIn(ExtInodeRecord dir, long physical, byte[] block, byte[] wanted)
+        {
+            VerifyLeaf(dir, physical, block);
+            int end = LeafSpace;
+            int pos = 0;
+            int previous = -1;
+            while (pos < end)
+            {
+                uint ino = BinaryPrimitives.ReadUInt32LittleEndian(block.AsSpan(pos));
+                int rec = RecLen(block, pos);
+                int nameLen = NameLength(block, pos);
+                if (rec < 8 || pos + rec > end || 8 + nameLen > rec)
+                {
+                    throw v.Bad("directory entry", $"directory inode {dir.Number}, block {physical}: entry at {pos} does not fit.");
+                }
+                if (ino != 0 && nameLen == wanted.Length && block.AsSpan(pos + 8, nameLen).SequenceEqual(wanted))
+                {
+                    if (previous >= 0)
+                    {
+                        SetRecLen(block, previous, RecLen(block, previous) + rec);
+                    }
+                    else
+                    {
+                        BinaryPrimitives.WriteUInt32LittleEndian(block.AsSpan(pos), 0);
+                    }
+                    WriteLeaf(dir, physical, block, WriteStage.Links);
+                    return true;
+                }
+                previous = pos;
+                pos += rec;
             }
             return false;
         }
@@ -282,7 +301,6 @@ namespace AzureLinuxImage.FileSystems.Ext
                 BinaryPrimitives.WriteUInt32LittleEndian(block.AsSpan(v.BlockSize - 4), v.Crc(v.InodeSeed(dir.Number, dir.Generation), block.AsSpan(0, t)));
             }
             v.WriteBlock(physical, block, stage);
-            v.Reader.ForgetDirectory(dir.Number);
         }
 
         private void CheckName(byte[] bytes, string name)

@@ -212,7 +212,7 @@ namespace AzureLinuxImage.FileSystems.Ext
                         int tail = 12 + (12 * PerBlock);
                         BinaryPrimitives.WriteUInt32LittleEndian(block.AsSpan(tail), v.Crc(seed, block.AsSpan(0, tail)));
                     }
-                    v.WriteBlock(number, block, WriteStage.Metadata);
+                    v.WriteBlock(number, block, WriteStage.Data);
                     var index = new byte[12];
                     Buffer.BlockCopy(level[i], 0, index, 0, 4); // ei_block: the first logical block under it
                     BinaryPrimitives.WriteUInt32LittleEndian(index.AsSpan(4), (uint)number);

@@ -48,12 +48,24 @@ namespace AzureLinuxImage.FileSystems.Ext
             return r.Has(ExtInodeRecord.FlagExtents) ? extents.Collect(r) : indirect.Collect(r);
         }
 
-        /// <summary>Logical to physical of one block, or -1 for a hole.</summary>
+        /// <summary>Logical to physical of one block, or -1 for a hole (runs are sorted by logical block).</summary>
         public static long Lookup(ExtFileBlocks blocks, long logical)
         {
-            foreach (ExtMapping m in blocks.Data)
+            List<ExtMapping> d = blocks.Data;
+            int lo = 0, hi = d.Count - 1;
+            while (lo <= hi)
             {
-                if (logical >= m.Logical && logical < m.Logical + m.Count)
+                int mid = (lo + hi) >> 1;
+                ExtMapping m = d[mid];
+                if (logical < m.Logical)
+                {
+                    hi = mid - 1;
+                }
+                else if (logical >= m.Logical + m.Count)
+                {
+                    lo = mid + 1;
+                }
+                else
                 {
                     return m.Unwritten ? -1 : m.Physical + (logical - m.Logical);
                 }

@@ -582,6 +582,27 @@ namespace AzureLinuxImage.FileSystems.Ext
             }
         }
 
+        /// <summary>Keeps a cached name table in step with an entry the writer added (inode) or removed (null).</summary>
+        internal void NoteEntry(uint directory, string name, uint? inode)
+        {
+            if (!lookups.TryGetValue(directory, out var table))
+            {
+                return;
+            }
+            if (inode.HasValue)
+            {
+                if (!table.ContainsKey(name))
+                {
+                    lookupNames++;
+                }
+                table[name] = inode.Value;
+            }
+            else if (table.Remove(name))
+            {
+                lookupNames--;
+            }
+        }
+
         /// <summary>
         /// Opens the ext2/3/4 file system on <paramref name="device"/> for writing: changes are staged in the
         /// device and reach the image on <see cref="IFileSystemWriter.Commit"/> only (issue 17).

@@ -88,7 +88,7 @@ namespace AzureLinuxImage.FileSystems.Ext
                 ExtInodeRecord r = NewInode(ExtInodeRecord.TypeFile, attributes, 0x1A4, parent, now);
                 WriteContent(r, content, new ExtFileBlocks(), path);
                 r.SetCreated(now);
-                inodes.Write(r, WriteStage.Metadata);
+                inodes.Write(r, WriteStage.Inodes);
                 Link(parent, name, r, ExtDirectoryWriter.TypeFile, false);
             });
         }
@@ -102,11 +102,11 @@ namespace AzureLinuxImage.FileSystems.Ext
                 ExtInodeRecord r = NewInode(ExtInodeRecord.TypeDirectory, attributes, 0x1ED, parent, now);
                 r.Links = 2;
                 long block = allocator.AllocateBlocks(1, GroupStart(allocator.GroupOfInode(r.Number)))[0].Start;
-                dirs.WriteLeaf(r, block, dirs.NewDirectoryBlock(r.Number, parent.Number), WriteStage.Metadata);
+                dirs.WriteLeaf(r, block, dirs.NewDirectoryBlock(r.Number, parent.Number), WriteStage.Data);
                 mapper.SetMap(r, new List<ExtMapping> { new ExtMapping(0, block, 1) }, new ExtFileBlocks());
                 r.Size = v.BlockSize;
                 r.SetCreated(now);
-                inodes.Write(r, WriteStage.Metadata);
+                inodes.Write(r, WriteStage.Inodes);
                 Link(parent, name, r, ExtDirectoryWriter.TypeDirectory, true);
             });
         }
@@ -137,7 +137,7 @@ namespace AzureLinuxImage.FileSystems.Ext
                 }
                 r.Size = bytes.Length;
                 r.SetCreated(now);
-                inodes.Write(r, WriteStage.Metadata);
+                inodes.Write(r, WriteStage.Inodes);
                 Link(parent, name, r, ExtDirectoryWriter.TypeSymlink, false);
             });
         }
@@ -193,7 +193,7 @@ namespace AzureLinuxImage.FileSystems.Ext
                     ExtInodeRecord r = inodes.Read(number);
                     r.Links = 0;
                     r.DeletionTime = now == 0 ? 1 : now;
-                    inodes.Write(r, WriteStage.Release);
+                    inodes.Write(r, WriteStage.Unlinked);
                 }
                 xattrs.ApplyReleases();
                 allocator.ApplyReleases();
@@ -318,7 +318,7 @@ namespace AzureLinuxImage.FileSystems.Ext
             }
             parent.SetModified(DateTimeOffset.UtcNow);
             inodes.Write(parent, WriteStage.Links);
-            v.Reader.ForgetDirectory(parent.Number);
+            v.Reader.NoteEntry(parent.Number, name, child.Number);
         }
 
         private void Replace(ExtInodeRecord r, Stream content, string path)
@@ -431,7 +431,7 @@ namespace AzureLinuxImage.FileSystems.Ext
             }
             parent.SetModified(DateTimeOffset.UtcNow);
             inodes.Write(parent, WriteStage.Links);
-            v.Reader.ForgetDirectory(parent.Number);
+            v.Reader.NoteEntry(parent.Number, name, null);
 
             ExtInodeRecord r = inodes.Read(node.Number);
             if (!directory && r.Links > 1)

@@ -41,14 +41,38 @@ namespace AzureLinuxImage.FileSystems.Ext
             public bool IsRoot => CountOffset == RootCountOffset;
         }
 
+        /// <summary>The logical leaf block the index selects for <paramref name="name"/>, or -1 when the index cannot be followed.</summary>
+        public long LeafFor(ExtInodeRecord dir, ExtFileBlocks blocks, long count, byte[] name)
+        {
+            try
+            {
+                var entry = new ExtNameEntry(0, name, 0);
+                List<Frame> path = Descend(dir, blocks, count, entry, out int levels, out _);
+                Frame last = path[path.Count - 1];
+                return EntryBlock(last, last.Index);
+            }
+            catch (InvalidImageException)
+            {
+                return -1;
+            }
+        }
+
         public void Add(ExtInodeRecord dir, ExtNameEntry entry)
         {
             ExtFileBlocks blocks = mapper.Collect(dir);
             long count = (dir.Size + v.BlockSize - 1) / v.BlockSize;
+            List<Frame> path = Descend(dir, blocks, count, entry, out int levels, out byte hashVersion);
+            Frame last = path[path.Count - 1];
+            InsertIntoLeaf(dir, blocks, count, path, EntryBlock(last, last.Index), entry, hashVersion, levels);
+        }
+
+        /// <summary>The index frames from the root down to the node whose entry selects the name's leaf (hash set on the way).</summary>
+        private List<Frame> Descend(ExtInodeRecord dir, ExtFileBlocks blocks, long count, ExtNameEntry entry, out int levels, out byte hashVersion)
+        {
             byte[] root = Read(dir, blocks, 0, count);
-            byte hashVersion = root[0x1C];
+            hashVersion = root[0x1C];
             int infoLength = root[0x1D];
-            int levels = root[0x1E];
+            levels = root[0x1E];
             int maxLevels = v.Sb.HasIncompat(ExtSuperblock.IncompatLargeDir) ? 3 : 2;
             if (BinaryPrimitives.ReadUInt16LittleEndian(root.AsSpan(4)) != 12 || infoLength != 8 || !ExtDirectoryHash.IsSupported(hashVersion) || levels >= maxLevels)
             {
@@ -75,8 +99,7 @@ namespace AzureLinuxImage.FileSystems.Ext
                 }
                 if (level == levels)
                 {
-                    InsertIntoLeaf(dir, blocks, count, path, child, entry, hashVersion, levels);
-                    return;
+                    return path;
                 }
                 frame = new Frame { Logical = child, Block = Read(dir, blocks, child, count), CountOffset = NodeCountOffset };
             }
@@ -176,7 +199,6 @@ namespace AzureLinuxImage.FileSystems.Ext
             }
             mapper.SetMap(dir, runs, blocks);
             dir.Size = (count + appended.Count) * (long)v.BlockSize;
-            v.Reader.ForgetDirectory(dir.Number);
         }
 
         /// <summary>Inserts (hash, block) into the node at path[depth], splitting nodes or adding a level as needed.</summary>
@@ -335,7 +357,7 @@ namespace AzureLinuxImage.FileSystems.Ext
             bool index = logical == 0 || ExtDirectoryBlock.IsIndexNode(content, v.BlockSize) && U16(content, NodeCountOffset) == ((v.BlockSize - NodeCountOffset) / 8) - (v.Csum ? 1 : 0);
             if (!index)
             {
-                dirs.WriteLeaf(dir, physical, content, WriteStage.Metadata);
+                dirs.WriteLeaf(dir, physical, content, WriteStage.Data);
                 return;
             }
             if (v.Csum)
@@ -345,7 +367,7 @@ namespace AzureLinuxImage.FileSystems.Ext
                 content.AsSpan(tail, 8).Clear();
                 W32(content, tail + 4, DxChecksum(dir, content, countOffset));
             }
-            v.WriteBlock(physical, content, WriteStage.Metadata);
+            v.WriteBlock(physical, content, WriteStage.Data);
         }
 
         private byte[] Read(ExtInodeRecord dir, ExtFileBlocks blocks, long logical, long count)

@@ -155,7 +155,7 @@ namespace AzureLinuxImage.FileSystems.Ext
                 throw v.Bad("block map", $"block {number} does not fit a 32-bit block pointer.");
             }
             mapBlocks.Add(number);
-            v.WriteBlock(number, block, WriteStage.Metadata);
+            v.WriteBlock(number, block, WriteStage.Data);
             return (uint)number;
         }
 

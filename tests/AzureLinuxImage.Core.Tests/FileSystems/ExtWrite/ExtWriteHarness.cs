@@ -57,11 +57,11 @@ namespace AzureLinuxImage.Tests.FileSystems.ExtWrite
         private readonly DiskImage disk;
         private readonly FileSink sink;
 
-        public WriteSession(string image, int failAfter = int.MaxValue)
+        public WriteSession(string image, int failAfter = int.MaxValue, long memoryLimit = 64L << 20)
         {
             disk = DiskImage.Open(image);
             sink = new FileSink(image, failAfter);
-            Device = new StagedBlockDevice(new DiskSlice(disk, 0, disk.VirtualSize, image), sink);
+            Device = new StagedBlockDevice(new DiskSlice(disk, 0, disk.VirtualSize, image), sink, memoryLimit);
             Writer = ExtFileSystem.OpenForWriting(Device);
         }
 

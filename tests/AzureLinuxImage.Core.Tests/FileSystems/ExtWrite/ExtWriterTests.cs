@@ -21,6 +21,8 @@ namespace AzureLinuxImage.Tests.FileSystems.ExtWrite
             { "ext4-1k", new[] { "-b", "1024" } },
             { "ext3", new[] { "-b", "4096", "-t", "ext3" } },
             { "ext2", new[] { "-b", "1024", "-t", "ext2" } },
+            { "ext4-meta-bg", new[] { "-b", "1024", "-O", "meta_bg,^resize_inode" } },
+            { "ext4-csum-seed", new[] { "-b", "4096", "-O", "metadata_csum_seed" } },
         };
 
         [Theory]

@@ -227,6 +227,26 @@ namespace AzureLinuxImage.Tests.Linux.Writes
             Assert.Equal(conf, Read(again.RequireFileSystem(), "/etc/waagent.conf"));
         }
 
+        [Fact]
+        public void A_journal_needing_recovery_is_refused_with_the_reason_and_the_image_left_untouched()
+        {
+            using var tmp = new TempDirectory();
+            var (disk, root, _, _) = Ext4Gpt(tmp);
+            ExternalTool.Run("debugfs", new[] { "-w", "-R", "feature needs_recovery", $"{disk}?offset={root}" });
+            string before = Hash(disk);
+            using (var image = OpenImage(disk, null, dryRun: false))
+            {
+                // Still readable through the view; changing it is refused naming why.
+                Assert.Equal("writehost\n", Read(image.FileSystem, "/etc/hostname"));
+                var e = Assert.Throws<AzureLinuxImageException>(() => image.FileSystem.WriteFile("/etc/hostname", Text("x\n")));
+                Assert.Equal("FileSystemNotWritable", e.ErrorId);
+                Assert.Contains("recover", e.Message, StringComparison.OrdinalIgnoreCase);
+                // The /boot file system is not affected.
+                image.FileSystem.WriteFile("/boot/grub/grub.cfg", Text("ok\n"));
+            }
+            Assert.Equal(before, Hash(disk));
+        }
+
         private static byte[] Tail(string path, int n)
         {
             using var f = File.OpenRead(path);
