@@ -24,22 +24,21 @@
         'Send-WireServerReady'
         'Set-WaagentConfig'
         'Test-LinuxImageReadiness'
-        'Repair-LinuxImage'
-        'Clear-LinuxImageState'
-        'Install-AgentlessProvisioning'
         'Set-LinuxImageContent'
         'Remove-LinuxImageItem'
         'New-LinuxImageItem'
+        'Repair-LinuxImage'
+        'Clear-LinuxImageState'
+        'Install-AgentlessProvisioning'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()
     AliasesToExport      = @()
     PrivateData          = @{
         PSData = @{
-            Tags         = @('Azure', 'Linux', 'VHD', 'VHDX', 'VMDK', 'qcow2', 'DiskImage', 'Image', 'Upload', 'Provisioning', 'PSEdition_Desktop', 'PSEdition_Core', 'Windows', 'Linux', 'MacOS')
-            ProjectUri   = 'https://example.invalid/AzureLinuxImage'
-            LicenseUri   = 'https://example.invalid/AzureLinuxImage/LICENSE'
-            ReleaseNotes = 'First release: ConvertTo-FixedVhd, Resize-VhdAligned, Get-DiskImageInfo, Get-LinuxImageItem, Get-LinuxImageContent.'
+            # No ProjectUri/LicenseUri: the project has no public address yet; the MIT LICENSE ships in the module folder.
+            Tags         = @('Azure', 'Linux', 'VHD', 'VHDX', 'VMDK', 'qcow2', 'VDI', 'DiskImage', 'Upload', 'Provisioning', 'waagent', 'PSEdition_Desktop', 'PSEdition_Core', 'Windows', 'MacOS')
+            ReleaseNotes = '0.1.0: ConvertTo-FixedVhd, Resize-VhdAligned, Get-DiskImageInfo (disk images); Get-LinuxImageItem, Get-LinuxImageContent (files inside an image); Test-LinuxImageReadiness, Export-ReadinessReport (offline Azure readiness, JUnit/JSON/Markdown); Get-WaagentConfig, Set-WaagentConfig (waagent.conf); Set-LinuxImageContent, New-LinuxImageItem, Remove-LinuxImageItem (offline changes inside an image); Repair-LinuxImage, Clear-LinuxImageState, Install-AgentlessProvisioning (offline fixes, generalization, agent-less first boot); Copy-DiskImageToAzure (page blob or managed disk upload); Send-WireServerReady, Get-WireServerGoalState, Get-AzureInstanceMetadata (agent-less provisioning).'
         }
     }
 }

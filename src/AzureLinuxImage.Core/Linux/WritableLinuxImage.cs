@@ -34,6 +34,9 @@ namespace AzureLinuxImage.Linux
 
         /// <summary>Bytes that would be written.</summary>
         public long Bytes => Ranges.Sum(r => r.Length);
+
+        /// <summary>One line that names the object (what PowerShell prints for it inside another object's view).</summary>
+        public override string ToString() => Volume + ": " + Bytes + " bytes in " + Ranges.Count + " range(s)";
     }
 
     /// <summary>

@@ -37,6 +37,9 @@ namespace AzureLinuxImage.Operations
 
         /// <summary>Bytes written to (or staged for) the image.</summary>
         public long BytesWritten => Volumes.Sum(v => v.Bytes);
+
+        /// <summary>One line that names the object (what PowerShell prints for it inside another object's view).</summary>
+        public override string ToString() => (Written ? "written: " : "not written: ") + Changes.Count + " change(s) in " + Path;
     }
 
     /// <summary>

@@ -44,5 +44,8 @@ namespace AzureLinuxImage.FileSystems.Btrfs
 
         /// <summary>When it was created, when recorded.</summary>
         public DateTimeOffset? Created { get; }
+
+        /// <summary>One line that names the object (what PowerShell prints for it inside another object's view).</summary>
+        public override string ToString() => Id + " " + Path + (IsDefault ? " (default)" : string.Empty) + (IsSnapshot ? " (snapshot)" : string.Empty);
     }
 }

@@ -11,7 +11,7 @@ using AzureLinuxImage.Readiness;
 namespace AzureLinuxImage.Operations
 {
     /// <summary>Options of Clear-LinuxImageState / azlinux generalize.</summary>
-    public sealed class ClearLinuxImageStateOptions
+    internal sealed class ClearLinuxImageStateOptions
     {
         /// <summary>The disk image to generalize; exclusive with <see cref="RootPath"/>.</summary>
         public string? ImagePath { get; set; }

@@ -10,7 +10,7 @@ using AzureLinuxImage.Readiness;
 namespace AzureLinuxImage.Operations
 {
     /// <summary>Options of Install-AgentlessProvisioning / azlinux agentless.</summary>
-    public sealed class InstallAgentlessProvisioningOptions
+    internal sealed class InstallAgentlessProvisioningOptions
     {
         /// <summary>The disk image; exclusive with <see cref="RootPath"/>.</summary>
         public string? ImagePath { get; set; }

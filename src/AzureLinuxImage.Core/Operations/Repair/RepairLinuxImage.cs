@@ -8,7 +8,7 @@ using AzureLinuxImage.Readiness;
 namespace AzureLinuxImage.Operations
 {
     /// <summary>Options of Repair-LinuxImage / azlinux fix.</summary>
-    public sealed class RepairLinuxImageOptions
+    internal sealed class RepairLinuxImageOptions
     {
         /// <summary>The disk image to fix; exclusive with <see cref="RootPath"/>.</summary>
         public string? ImagePath { get; set; }
