@@ -78,7 +78,8 @@ namespace AzureLinuxImage.Tests.Repair
             Assert.Equal(ReadinessStatus.Pass, after["BootConfigurationInSync"].Status);
             // initramfs-tools: rootdelay is an unconditional sleep (issue 24): never added, and said so.
             Assert.DoesNotContain("rootdelay", grubCfg + r.Read("etc/default/grub"));
-            Assert.Contains(changes, c => c.Action == LinuxImageChangeAction.NotFixed && c.RuleId == "EarlyPrintkRootDelay" && c.Description.Contains("unconditionally"));
+            Assert.NotEqual(ReadinessStatus.Warning, after["RootDelay"].Status);
+            Assert.NotEqual(ReadinessStatus.Warning, after["EarlyPrintk"].Status);
             // Nothing configured the NIC: Debian's cloud-image way (issue 27).
             Assert.Equal("auto eth0\niface eth0 inet dhcp\n", r.Read("etc/network/interfaces.d/eth0"));
             Assert.Contains("net.ifnames=0", grubCfg);
@@ -200,17 +201,21 @@ namespace AzureLinuxImage.Tests.Repair
             string env = "# GRUB Environment Block\nsaved_entry=abc-5.14.0\nkernelopts=root=UUID=1 ro crashkernel=auto quiet rhgb\n";
             r.Write("boot/grub2/grubenv", env + new string('#', 1024 - env.Length));
             Directory.CreateDirectory(r.Full("usr/lib/dracut"));
+            r.Write("boot/vmlinuz-5.14.0", "kernel");
+            r.Write("boot/config-5.14.0", "CONFIG_X86_64=y\nCONFIG_EARLY_PRINTK=y\n");
             Assert.Equal(ReadinessStatus.Fail, Status(r.Path, "SerialConsole"));
-            Repair(r.Path, true, "SerialConsole", "QuietBoot", "EarlyPrintkRootDelay");
+            Assert.Equal(ReadinessStatus.Warning, Status(r.Path, "EarlyPrintk"));
+            Repair(r.Path, true, "SerialConsole", "QuietBoot", "EarlyPrintk");
             byte[] grubenv = File.ReadAllBytes(r.Full("boot/grub2/grubenv"));
             Assert.Equal(1024, grubenv.Length);
             string text = System.Text.Encoding.ASCII.GetString(grubenv);
-            Assert.Contains("kernelopts=root=UUID=1 ro console=ttyS0,115200n8 earlyprintk=ttyS0,115200 rootdelay=300\n", text);
+            Assert.Contains("kernelopts=root=UUID=1 ro console=ttyS0,115200n8 earlyprintk=ttyS0,115200\n", text);
+            Assert.DoesNotContain("rootdelay", text);
             Assert.Contains("options root=UUID=1 ro console=ttyS0,115200n8", r.Read("boot/loader/entries/abc-rescue.conf"));
             Assert.Contains("options $kernelopts", r.Read("boot/loader/entries/abc-5.14.0.conf"));
             Assert.Equal(ReadinessStatus.Pass, Status(r.Path, "SerialConsole"));
             Assert.Equal(ReadinessStatus.Pass, Status(r.Path, "QuietBoot"));
-            Assert.Equal(ReadinessStatus.Pass, Status(r.Path, "EarlyPrintkRootDelay"));
+            Assert.Equal(ReadinessStatus.Pass, Status(r.Path, "EarlyPrintk"));
         }
 
         [Theory]

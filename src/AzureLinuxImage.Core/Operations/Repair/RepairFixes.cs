@@ -101,13 +101,12 @@ namespace AzureLinuxImage.Operations
         private void CommandLine(List<string> add, List<Func<string, bool>> remove, List<string> attempted)
         {
             string port = BootRules.SerialPort(ctx!);
-            string? generator = CommandLineFix.InitramfsGenerator(W);
             if (Failing("SerialConsole"))
             {
                 add.Add($"console={port},115200n8");
                 attempted.Add("Cmd:SerialConsole");
             }
-            if (Failing("EarlyPrintkRootDelay"))
+            if (Failing("EarlyPrintk"))
             {
                 KernelCommandLine? cmd = ctx!.Facts.Boot.Value?.EffectiveCommandLine;
                 if (cmd == null || !cmd.Values("earlyprintk").Any(v => v.StartsWith(port, StringComparison.Ordinal)))
@@ -115,27 +114,14 @@ namespace AzureLinuxImage.Operations
                     remove.Add(a => a.StartsWith("earlyprintk=", StringComparison.Ordinal));
                     add.Add($"earlyprintk={port},115200");
                 }
-                if (generator == "dracut")
-                {
-                    // dracut waits at most rootdelay seconds for the root (issue 24): the articles' intent.
-                    if (cmd == null || !cmd.Has("rootdelay"))
-                    {
-                        add.Add("rootdelay=300");
-                    }
-                }
-                else if (cmd != null && !cmd.Has("rootdelay"))
-                {
-                    ed.NotFixed("EarlyPrintkRootDelay", "/etc/default/grub", 0,
-                        (generator == "initramfs-tools"
-                            ? "rootdelay is not added: initramfs-tools' /init sleeps rootdelay seconds unconditionally at every boot (issue 24); its scripts/local already waits for the root device."
-                            : "rootdelay is not added: the image's initramfs generator is unknown, and on initramfs-tools it is an unconditional sleep (issue 24)."),
-                        null);
-                }
-                attempted.Add("Cmd:EarlyPrintkRootDelay");
+                attempted.Add("Cmd:EarlyPrintk");
             }
-            if (generator == "initramfs-tools" && ctx!.Facts.Boot.Value?.EffectiveCommandLine?.Has("rootdelay") == true && Failing("EarlyPrintkRootDelay"))
+            // RootDelay warns only when the initrd's boot code sleeps for the parameter (issue 24): the fix
+            // removes it; its absence passes, so no fix ever adds rootdelay (R-BOOT-1, docs/rules.md).
+            if (Failing("RootDelay") && ctx!.Facts.Boot.Value?.EffectiveCommandLine?.Has("rootdelay") == true)
             {
                 remove.Add(a => a.StartsWith("rootdelay=", StringComparison.Ordinal));
+                attempted.Add("Cmd:RootDelay");
             }
             if (Failing("QuietBoot"))
             {
