@@ -76,8 +76,12 @@ namespace AzureLinuxImage.Partitions
         /// Writes the backup entries and header for a disk of <paramref name="newSize"/> bytes, then the
         /// primary header and the protective MBR; the old backup is zeroed last (and only outside the new one).
         /// </summary>
-        public void MoveBackupTo(Stream disk, long newSize)
+        /// <param name="disk">The disk at offset 0.</param>
+        /// <param name="newSize">The disk's new size in bytes.</param>
+        /// <param name="afterWrite">Tests only: told after each individual write, to stop there as a crash would.</param>
+        public void MoveBackupTo(Stream disk, long newSize, Action<string>? afterWrite = null)
         {
+            Action<string> step = afterWrite ?? (_ => { });
             ulong newLast = (ulong)(newSize / Sector) - 1;
             ulong entrySectors = (ulong)primary.EntryArraySectors(Sector);
             ulong newEntriesLba = newLast - entrySectors;
@@ -94,34 +98,55 @@ namespace AzureLinuxImage.Partitions
             backup.PartitionEntryLba = newEntriesLba;
             backup.LastUsableLba = newEntriesLba - 1;
             WriteAt(disk, (long)newEntriesLba * Sector, entries);
+            step("gpt backup entries");
             WriteAt(disk, (long)newLast * Sector, backup.Serialize(Sector));
+            step("gpt backup header");
             Flush(disk);
 
             primary.AlternateLba = newLast;
             primary.LastUsableLba = newEntriesLba - 1;
             WriteAt(disk, Sector, primary.Serialize(Sector));
+            step("gpt primary header");
             MbrSector.SetProtectiveSize(mbr, newLast + 1);
             WriteAt(disk, 0, mbr);
+            step("gpt protective mbr");
             Flush(disk);
 
             if (oldBackup != null && oldBackup.MyLba == oldAlternate)
             {
                 // Only sectors past every partition and before the new backup: never user data.
-                ZeroSectors(disk, oldAlternate, 1, newEntriesLba);
-                ZeroSectors(disk, oldBackup.PartitionEntryLba, (ulong)oldBackup.EntryArraySectors(Sector), newEntriesLba);
+                ZeroSectors(disk, oldAlternate, 1, newEntriesLba, step);
+                ZeroSectors(disk, oldBackup.PartitionEntryLba, (ulong)oldBackup.EntryArraySectors(Sector), newEntriesLba, step);
                 Flush(disk);
             }
         }
 
-        private void ZeroSectors(Stream disk, ulong first, ulong count, ulong limit)
+        private void ZeroSectors(Stream disk, ulong first, ulong count, ulong limit, Action<string> step)
         {
             for (ulong lba = first; lba < first + count; lba++)
             {
                 if (lba > LastPartitionLba && lba < limit && lba > 1)
                 {
                     WriteAt(disk, (long)lba * Sector, new byte[Sector]);
+                    step("gpt old backup cleared");
                 }
             }
+        }
+
+        /// <summary>
+        /// Where the primary header of a 512-byte-sector disk puts its backup, when that is not the disk's
+        /// last LBA (a resize stopped between its footer and GPT writes, or a disk grown by another tool);
+        /// null when it is at the end or the disk has no readable GPT.
+        /// </summary>
+        public static ulong? MisplacedBackupLba(ReadOnlySpan<byte> primaryHeaderSector, long diskSize)
+        {
+            GptHeader? header = GptHeader.TryParse(primaryHeaderSector, out _);
+            if (header == null || diskSize < 2 * Sector)
+            {
+                return null;
+            }
+            ulong last = (ulong)(diskSize / Sector) - 1;
+            return header.AlternateLba == last ? (ulong?)null : header.AlternateLba;
         }
 
         private static bool IsUnused(ReadOnlySpan<byte> entry)
