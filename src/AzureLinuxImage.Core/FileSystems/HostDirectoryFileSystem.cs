@@ -59,6 +59,13 @@ namespace AzureLinuxImage.FileSystems
         {
             FileEntryType type = TypeOf(node);
             string? target = type == FileEntryType.Symlink ? ReadLink(node) : null;
+            // lstat (statx without following links): the host's real mode, owner and directory size.
+            IO.UnixEntryStatus? status = IO.UnixFileApi.GetEntryStatus(node);
+            if (status != null)
+            {
+                IO.UnixOwnership o = status.Value.Ownership;
+                return new FileEntry(path, type, status.Value.Size, o.Mode, o.Uid, o.Gid, status.Value.Modified, target);
+            }
             long size = type == FileEntryType.File ? new FileInfo(node).Length : target?.Length ?? 0;
             DateTimeOffset? modified = type == FileEntryType.Symlink ? (DateTimeOffset?)null : File.GetLastWriteTimeUtc(node);
             return new FileEntry(path, type, size, 0, 0, 0, modified, target);

@@ -22,6 +22,24 @@ namespace AzureLinuxImage.IO
         public uint Gid { get; }
     }
 
+    /// <summary>What lstat says of a file on this machine (the link itself for a symbolic link).</summary>
+    internal readonly struct UnixEntryStatus
+    {
+        public UnixEntryStatus(UnixOwnership ownership, long size, DateTimeOffset modified)
+        {
+            Ownership = ownership;
+            Size = size;
+            Modified = modified;
+        }
+
+        public UnixOwnership Ownership { get; }
+
+        /// <summary>Bytes: a file's length, a directory's size on its file system, a link's target length.</summary>
+        public long Size { get; }
+
+        public DateTimeOffset Modified { get; }
+    }
+
     /// <summary>
     /// The few POSIX calls netstandard2.0 has no API for: owner, mode and link count (statx, chmod, chown),
     /// extended attributes, realpath and a directory fsync. Linux only; every method is a no-op or null elsewhere (Windows has no such metadata to keep).
@@ -30,6 +48,7 @@ namespace AzureLinuxImage.IO
     internal static class UnixFileApi
     {
         private const int AtFdCwd = -100;
+        private const int AtSymlinkNoFollow = 0x100;
         private const uint StatxBasicStats = 0x7ff;
         private const int StatxSize = 256;
         private const int PathMax = 4096;
@@ -48,6 +67,22 @@ namespace AzureLinuxImage.IO
             return new UnixOwnership(BitConverter.ToUInt16(stat, 28) & 0xFFFu, BitConverter.ToUInt32(stat, 20), BitConverter.ToUInt32(stat, 24));
         }
 
+        /// <summary>Mode, owner, size and modification time of <paramref name="path"/> itself (links not followed); null when not on Linux or the call fails.</summary>
+        public static UnixEntryStatus? GetEntryStatus(string path)
+        {
+            byte[]? stat = Stat(path, AtSymlinkNoFollow);
+            if (stat == null)
+            {
+                return null;
+            }
+            // struct statx: stx_size (u64) at 40; stx_mtime at 112 (tv_sec i64, tv_nsec u32).
+            var ownership = new UnixOwnership(BitConverter.ToUInt16(stat, 28) & 0xFFFu, BitConverter.ToUInt32(stat, 20), BitConverter.ToUInt32(stat, 24));
+            long seconds = BitConverter.ToInt64(stat, 112);
+            uint nanoseconds = BitConverter.ToUInt32(stat, 120);
+            DateTimeOffset modified = DateTimeOffset.FromUnixTimeSeconds(seconds).AddTicks(nanoseconds / 100);
+            return new UnixEntryStatus(ownership, (long)Math.Min(BitConverter.ToUInt64(stat, 40), long.MaxValue), modified);
+        }
+
         /// <summary>The number of hard links of <paramref name="path"/> (following links); null when not on Linux or the call fails.</summary>
         public static uint? GetLinkCount(string path)
         {
@@ -57,7 +92,7 @@ namespace AzureLinuxImage.IO
         }
 
         /// <summary>statx(2) of <paramref name="path"/>, following links; null when not on Linux or the call fails.</summary>
-        private static byte[]? Stat(string path)
+        private static byte[]? Stat(string path, int flags = 0)
         {
             if (!IsLinux)
             {
@@ -66,7 +101,7 @@ namespace AzureLinuxImage.IO
             var buffer = new byte[StatxSize];
             try
             {
-                return Statx(AtFdCwd, Native(path), 0, StatxBasicStats, buffer) == 0 ? buffer : null;
+                return Statx(AtFdCwd, Native(path), flags, StatxBasicStats, buffer) == 0 ? buffer : null;
             }
             catch (EntryPointNotFoundException)
             {
@@ -183,6 +218,31 @@ namespace AzureLinuxImage.IO
             return n < 0 ? null : Encoding.UTF8.GetString(buffer, 0, (int)n);
         }
 
+        /// <summary>
+        /// flock(LOCK_EX | LOCK_NB) on an open file: true when this handle now holds the exclusive advisory
+        /// lock (or not on Linux, where share modes do the work), false when another process holds it.
+        /// </summary>
+        public static bool TryLockExclusive(Microsoft.Win32.SafeHandles.SafeFileHandle handle)
+        {
+            if (!IsLinux)
+            {
+                return true;
+            }
+            bool added = false;
+            try
+            {
+                handle.DangerousAddRef(ref added);
+                return Flock((int)handle.DangerousGetHandle(), 2 /* LOCK_EX */ | 4 /* LOCK_NB */) == 0;
+            }
+            finally
+            {
+                if (added)
+                {
+                    handle.DangerousRelease();
+                }
+            }
+        }
+
         /// <summary>Makes a rename inside <paramref name="directory"/> durable (fsync of the folder); best effort.</summary>
         public static void SyncDirectory(string directory)
         {
@@ -287,6 +347,9 @@ namespace AzureLinuxImage.IO
 
         [DllImport("libc", EntryPoint = "open", SetLastError = true)]
         private static extern int Open(byte[] path, int flags);
+
+        [DllImport("libc", EntryPoint = "flock", SetLastError = true)]
+        private static extern int Flock(int fd, int operation);
 
         [DllImport("libc", EntryPoint = "fsync", SetLastError = true)]
         private static extern int Fsync(int fd);

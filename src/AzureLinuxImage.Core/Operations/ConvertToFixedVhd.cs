@@ -30,6 +30,12 @@ namespace AzureLinuxImage.Operations
         public static DiskImageInfo? Run(string sourcePath, string? destination, bool force, bool skipAlignment, IOperationContext context, bool flush = true)
         {
             using DiskImage source = DiskImage.Open(sourcePath);
+            if (source.VirtualSize < 512)
+            {
+                // Issue 16: refused before anything is written (a 512-byte footer alone is no disk).
+                throw new AzureLinuxImageException("SourceEmpty", ErrorKind.InvalidData,
+                    $"{source.Path}: the image's virtual size is {source.VirtualSize} bytes, less than one 512-byte sector; there is no disk to convert.", source.Path);
+            }
             string output = ResolveDestination(source.Path, destination);
             if (SamePath(output, source.Path) || IsInChain(source, output))
             {
@@ -50,6 +56,16 @@ namespace AzureLinuxImage.Operations
 
             long size = skipAlignment ? AzureDiskRules.RoundUpToSector(source.VirtualSize) : AzureDiskRules.RoundUpToMiB(source.VirtualSize);
             context.Verbose($"Source: {source.Format} {source.Variant}, {source.VirtualSize} bytes. Output: fixed VHD of {size} bytes{(size != source.VirtualSize ? $" (rounded up from {source.VirtualSize})" : string.Empty)}.");
+            if (size > AzureDiskRules.MaxSize)
+            {
+                // Refused before writing: Azure takes at most a 32 TiB disk (a VHD file of 32 TiB + 512 bytes).
+                throw new AzureLinuxImageException("ExceedsAzureDiskLimit", ErrorKind.InvalidArgument,
+                    $"{source.Path}: the output would be a disk of {size} bytes; Azure accepts disks of at most 32 TiB ({AzureDiskRules.MaxSize} bytes, a VHD file of {AzureDiskRules.MaxSize + 512} bytes). Shrink the image's partitions and the image first.", source.Path);
+            }
+            if (size > AzureDiskRules.Gen1OsDiskLimit)
+            {
+                context.Warning($"{output} will be a disk of {size} bytes: as an OS disk, a disk over 2 TiB needs a Generation 2 VM (UEFI, GPT); a data disk may be up to 32 TiB.");
+            }
             if (skipAlignment && size % AzureDiskRules.MiB != 0)
             {
                 context.Warning($"{output} will be {size} bytes, not a whole number of MiB: Azure will refuse it (R-DISK-2).");
@@ -65,7 +81,7 @@ namespace AzureLinuxImage.Operations
             using AlignedDiskImage aligned = AlignedDiskImage.Create(source, size, output);
             ReportAlignment(aligned, output, context);
             FixedVhdWriter.Write(aligned, output, size, force, done => context.Progress(Activity, status, Math.Min(done, total), total), context.Cancellation,
-                flush: flush);
+                flush: flush, warning: context.Warning);
             context.Progress(Activity, status, total, total);
             return GetDiskImageInfo.Run(output, context);
         }

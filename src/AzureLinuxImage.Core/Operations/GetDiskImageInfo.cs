@@ -50,10 +50,31 @@ namespace AzureLinuxImage.Operations
             var warnings = new List<string>(image.Warnings);
             DescribeContent(image, info, warnings);
             AzureDiskRules.Evaluate(info, reasons, warnings);
+            DetectUnfinishedResize(image, info, reasons);
             info.NotReadyReasons = reasons;
             info.AzureUploadReady = reasons.Count == 0;
             info.Warnings = warnings;
             return info;
+        }
+
+        /// <summary>
+        /// A GPT whose backup is not at the last LBA: what a resize stopped between its footer and its GPT
+        /// writes leaves (no order of those writes avoids it: the footer and the primary header both change).
+        /// Resize-VhdAligned run again finishes it (issue 16).
+        /// </summary>
+        private static void DetectUnfinishedResize(DiskImage image, DiskImageInfo info, List<string> reasons)
+        {
+            if (info.PartitionStyle != PartitionStyle.Gpt || image.LogicalSectorSize != 512 || image.VirtualSize < 1024)
+            {
+                return;
+            }
+            var sector = new byte[512];
+            image.Read(512, sector, 0, sector.Length);
+            ulong? misplaced = GptBackupRelocation.MisplacedBackupLba(sector, image.VirtualSize);
+            if (misplaced != null)
+            {
+                reasons.Add($"the primary GPT puts its backup at LBA {misplaced}, not at the disk's last LBA {(image.VirtualSize / 512) - 1} (a resize that did not finish, or a disk grown by another tool). Run Resize-VhdAligned (azlinux resize) again to finish it.");
+            }
         }
 
         /// <summary>Partitions, LVM volumes, probed file systems and fstab mounts; damage there is a warning, not a failure of the whole description.</summary>

@@ -18,7 +18,8 @@ namespace AzureLinuxImage.Operations
         {
             using LinuxImageView view = LinuxImageView.Open(imagePath, rootPath, context);
             IFileSystem fs = view.FileSystem;
-            FileEntry? target = fs.GetEntry(itemPath, followLastLink: true);
+            // A dangling link (its parent lists it) is shown as itself, like ls -l.
+            FileEntry? target = fs.GetEntry(itemPath, followLastLink: true) ?? fs.GetEntry(itemPath, followLastLink: false);
             if (target == null)
             {
                 throw new AzureLinuxImageException("ItemNotFound", ErrorKind.NotFound, $"{fs.Description}: {itemPath} does not exist.", view.Source);

@@ -20,7 +20,7 @@ namespace AzureLinuxImage.Operations
         /// <param name="path">The fixed VHD.</param>
         /// <param name="sizeBytes">New size (rounded up to a MiB); null for the current size rounded up.</param>
         /// <param name="context">Confirmation, messages, cancellation.</param>
-        /// <param name="afterWrite">Tests only: called after each durable write step, to simulate a crash there.</param>
+        /// <param name="afterWrite">Tests only: called after each individual write, to simulate a crash there.</param>
         public static DiskImageInfo? Run(string path, long? sizeBytes, IOperationContext context, Action<string>? afterWrite = null)
         {
             string full = Path.GetFullPath(path);
@@ -42,6 +42,16 @@ namespace AzureLinuxImage.Operations
             byte[] tail = GptBackupRelocation.ReadAt(file, file.Length - VhdFooter.Size, VhdFooter.Size);
             VhdFooter footer = VhdFooter.TryParse(tail, out string problem) ?? throw new InvalidImageException(full, "VHD footer", problem + ".");
             long oldSize = footer.CurrentSize;
+            if (file.Length > oldSize + VhdFooter.Size && oldSize % 512 == 0 && oldSize > 0)
+            {
+                // A shrink stopped after its new footer, before the truncation: the disk is whole, only
+                // bytes past it remain. Finish that first (footer at its place, then cut), then go on.
+                context.Warning($"{full}: a resize stopped before it finished ({file.Length - oldSize - VhdFooter.Size} bytes after the disk); finishing it.");
+                GptBackupRelocation.WriteAt(file, oldSize, tail);
+                file.Flush(true);
+                file.SetLength(oldSize + VhdFooter.Size);
+                file.Flush(true);
+            }
             if (file.Length != oldSize + VhdFooter.Size)
             {
                 throw new InvalidImageException(full, "VHD footer current size",
@@ -104,7 +114,7 @@ namespace AzureLinuxImage.Operations
             }
             if (gpt != null)
             {
-                gpt.MoveBackupTo(file, newSize);
+                gpt.MoveBackupTo(file, newSize, step);
                 step("gpt moved");
             }
         }
@@ -113,7 +123,7 @@ namespace AzureLinuxImage.Operations
         {
             if (gpt != null)
             {
-                gpt.MoveBackupTo(file, newSize);
+                gpt.MoveBackupTo(file, newSize, step);
                 step("gpt moved");
             }
             GptBackupRelocation.WriteAt(file, newSize, footer);

@@ -77,13 +77,17 @@ namespace AzureLinuxImage.Partitions
         /// primary header and the protective MBR; the old backup is zeroed last (and only outside the new one).
         /// Each stage is flushed before the next, so a crash in place (Resize-VhdAligned) leaves a readable table.
         /// </summary>
-        public void MoveBackupTo(Stream disk, long newSize)
+        /// <param name="disk">The disk at offset 0.</param>
+        /// <param name="newSize">The disk's new size in bytes.</param>
+        /// <param name="afterWrite">Tests only: told after each individual write, to stop there as a crash would.</param>
+        public void MoveBackupTo(Stream disk, long newSize, Action<string>? afterWrite = null)
         {
             foreach (SectorWrite[] stage in PlanMove(disk, newSize))
             {
                 foreach (SectorWrite w in stage)
                 {
                     WriteAt(disk, w.Offset, w.Data);
+                    afterWrite?.Invoke("gpt sector " + (w.Offset / Sector));
                 }
                 Flush(disk);
             }
@@ -147,6 +151,22 @@ namespace AzureLinuxImage.Partitions
                     writes.Add(new SectorWrite((long)lba * Sector, new byte[Sector]));
                 }
             }
+        }
+
+        /// <summary>
+        /// Where the primary header of a 512-byte-sector disk puts its backup, when that is not the disk's
+        /// last LBA (a resize stopped between its footer and GPT writes, or a disk grown by another tool);
+        /// null when it is at the end or the disk has no readable GPT.
+        /// </summary>
+        public static ulong? MisplacedBackupLba(ReadOnlySpan<byte> primaryHeaderSector, long diskSize)
+        {
+            GptHeader? header = GptHeader.TryParse(primaryHeaderSector, out _);
+            if (header == null || diskSize < 2 * Sector)
+            {
+                return null;
+            }
+            ulong last = (ulong)(diskSize / Sector) - 1;
+            return header.AlternateLba == last ? (ulong?)null : header.AlternateLba;
         }
 
         private static bool IsUnused(ReadOnlySpan<byte> entry)

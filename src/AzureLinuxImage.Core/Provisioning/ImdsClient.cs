@@ -85,7 +85,7 @@ namespace AzureLinuxImage.Provisioning
                 }
                 if (status == 404 || status == 410 || status == 429 || status == 500 || status == 503)
                 {
-                    await session.PauseAsync(status == 429, "InstanceMetadataUnavailable", Target, $"HTTP {status}: {attempt.BodyExcerpt(120)}").ConfigureAwait(false);
+                    await session.PauseAsync(status == 429, "InstanceMetadataUnavailable", Target, $"HTTP {status}: {attempt.BodyExcerpt(120)}", attempt.RetryAfter).ConfigureAwait(false);
                     continue;
                 }
                 // 400 at the minimum version, 401, 403, 405 ...: final (PROTOCOL.md).

@@ -48,7 +48,7 @@ namespace AzureLinuxImage.Provisioning
         /// <summary>Pauses after the 1st, 2nd ... failure; the last one repeats.</summary>
         public IReadOnlyList<TimeSpan> Backoff { get; }
 
-        /// <summary>Pause after a throttling answer (403, 429, 503 from the wire server; 429 from IMDS).</summary>
+        /// <summary>Pause after a first throttling answer (403, 429, 503 from the wire server; 429 from IMDS) without Retry-After; doubled for each further one in a row.</summary>
         public TimeSpan ThrottleDelay { get; }
 
         /// <summary>
@@ -73,12 +73,22 @@ namespace AzureLinuxImage.Provisioning
         public RetryPolicy WithTotalBudget(TimeSpan totalBudget) =>
             new RetryPolicy(RequestTimeout < totalBudget ? RequestTimeout : totalBudget, totalBudget, Backoff, ThrottleDelay);
 
-        /// <summary>The pause after the <paramref name="failures"/>-th consecutive failure (1-based).</summary>
-        internal TimeSpan DelayAfter(int failures, bool throttled)
+        /// <summary>Repeated throttling doubles the pause up to this (issue 16), unless Retry-After says otherwise.</summary>
+        internal static readonly TimeSpan MaxThrottleBackoff = TimeSpan.FromSeconds(60);
+
+        /// <summary>
+        /// The pause after the <paramref name="failures"/>-th consecutive failure (1-based); after the
+        /// <paramref name="throttles"/>-th throttling answer in a row, <see cref="ThrottleDelay"/> doubled each
+        /// time, at most <see cref="MaxThrottleBackoff"/> (or the throttle delay when that is longer).
+        /// </summary>
+        internal TimeSpan DelayAfter(int failures, bool throttled, int throttles = 1)
         {
             if (throttled)
             {
-                return ThrottleDelay;
+                double factor = Math.Pow(2, Math.Min(Math.Max(throttles, 1) - 1, 30));
+                double seconds = ThrottleDelay.TotalSeconds * factor;
+                double cap = Math.Max(MaxThrottleBackoff.TotalSeconds, ThrottleDelay.TotalSeconds);
+                return TimeSpan.FromSeconds(Math.Min(seconds, cap));
             }
             int index = Math.Min(Math.Max(failures, 1), Backoff.Count) - 1;
             return Backoff[index];

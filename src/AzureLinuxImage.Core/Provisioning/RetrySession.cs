@@ -2,6 +2,7 @@ using System;
 using System.Diagnostics;
 using System.IO;
 using System.Net.Http;
+using System.Net.Http.Headers;
 using System.Threading;
 using System.Threading.Tasks;
 using AzureLinuxImage.Errors;
@@ -11,19 +12,22 @@ namespace AzureLinuxImage.Provisioning
     /// <summary>The outcome of one HTTP attempt: a status and a body, or the transport problem.</summary>
     internal sealed class HttpAttempt
     {
-        private HttpAttempt(int? status, byte[] body, string? problem)
+        private HttpAttempt(int? status, byte[] body, string? problem, TimeSpan? retryAfter = null)
         {
             Status = status;
             Body = body;
             Problem = problem;
+            RetryAfter = retryAfter;
         }
 
         public int? Status { get; }
         public byte[] Body { get; }
+        /// <summary>The response's Retry-After (RFC 9110 10.2.3: seconds or an HTTP date), as a delay from now; null when absent.</summary>
+        public TimeSpan? RetryAfter { get; }
         /// <summary>Why no complete response arrived (connection refused, timeout, reset ...).</summary>
         public string? Problem { get; }
 
-        public static HttpAttempt Response(int status, byte[] body) => new HttpAttempt(status, body, null);
+        public static HttpAttempt Response(int status, byte[] body, TimeSpan? retryAfter = null) => new HttpAttempt(status, body, null, retryAfter);
         public static HttpAttempt Failed(string problem) => new HttpAttempt(null, Array.Empty<byte>(), problem);
 
         /// <summary>The body as text, shortened and without control characters, for messages.</summary>
@@ -54,6 +58,7 @@ namespace AzureLinuxImage.Provisioning
     {
         private readonly Stopwatch _clock = Stopwatch.StartNew();
         private int _consecutiveFailures;
+        private int _consecutiveThrottles;
         private string? _lastProblem;
 
         public RetrySession(RetryPolicy policy, CancellationToken cancellationToken)
@@ -68,8 +73,11 @@ namespace AzureLinuxImage.Provisioning
         public TimeSpan Elapsed => _clock.Elapsed;
         public TimeSpan Remaining => Policy.TotalBudget - _clock.Elapsed;
 
-        /// <summary>Sends one request and reads at most <paramref name="maxBodyBytes"/> of its body.</summary>
-        public async Task<HttpAttempt> SendAsync(HttpClient client, Func<HttpRequestMessage> createRequest, int maxBodyBytes, string what)
+        /// <summary>
+        /// Sends one request and reads at most <paramref name="maxBodyBytes"/> of its body; with
+        /// <paramref name="successBodyUnused"/> a 2xx body is not read at all (its size cannot fail the request).
+        /// </summary>
+        public async Task<HttpAttempt> SendAsync(HttpClient client, Func<HttpRequestMessage> createRequest, int maxBodyBytes, string what, bool successBodyUnused = false)
         {
             CancellationToken.ThrowIfCancellationRequested();
             TimeSpan remaining = Remaining;
@@ -87,10 +95,15 @@ namespace AzureLinuxImage.Provisioning
                 using HttpRequestMessage request = createRequest();
                 using HttpResponseMessage response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, attemptCts.Token).ConfigureAwait(false);
                 // Disposing the response aborts a body read that ignores the token (.NET Framework).
+                int status = (int)response.StatusCode;
+                if (successBodyUnused && status >= 200 && status <= 299)
+                {
+                    return HttpAttempt.Response(status, Array.Empty<byte>());
+                }
                 using (attemptCts.Token.Register(() => response.Dispose()))
                 {
                     byte[] body = await ReadBodyAsync(response, maxBodyBytes, what, attemptCts.Token).ConfigureAwait(false);
-                    return HttpAttempt.Response((int)response.StatusCode, body);
+                    return HttpAttempt.Response(status, body, RetryAfterOf(response));
                 }
             }
             catch (Exception e) when (CancellationToken.IsCancellationRequested && !(e is AzureLinuxImageException))
@@ -112,17 +125,33 @@ namespace AzureLinuxImage.Provisioning
         }
 
         /// <summary>The previous attempt succeeded: the backoff starts again from its first step.</summary>
-        public void Succeeded() => _consecutiveFailures = 0;
+        public void Succeeded()
+        {
+            _consecutiveFailures = 0;
+            _consecutiveThrottles = 0;
+        }
 
         /// <summary>
-        /// Pauses before the next attempt; when the pause would reach past the budget, throws the
-        /// budget-exhausted error instead of sleeping only to fail.
+        /// Pauses before the next attempt: the server's <paramref name="retryAfter"/> when it gave one (but
+        /// never less than the policy's backoff), else the policy's backoff (exponential over throttling answers in a row). When the pause would
+        /// reach past the budget, throws the budget-exhausted error instead of sleeping only to fail.
         /// </summary>
-        public async Task PauseAsync(bool throttled, string errorId, string target, string lastProblem)
+        public async Task PauseAsync(bool throttled, string errorId, string target, string lastProblem, TimeSpan? retryAfter = null)
         {
             _lastProblem = lastProblem;
             _consecutiveFailures++;
-            TimeSpan delay = Policy.DelayAfter(_consecutiveFailures, throttled);
+            _consecutiveThrottles = throttled ? _consecutiveThrottles + 1 : 0;
+            TimeSpan delay = Policy.DelayAfter(_consecutiveFailures, throttled, _consecutiveThrottles);
+            if (retryAfter != null)
+            {
+                // Never sooner than our own backoff: a server repeating "Retry-After: 0" is not hammered.
+                delay = retryAfter.Value > delay ? retryAfter.Value : delay;
+                if (Remaining <= delay)
+                {
+                    throw Exhausted(errorId, target, FormattableString.Invariant(
+                        $"{lastProblem}; the server asked to wait {delay.TotalSeconds:0.###} s (Retry-After), past what is left of the budget"));
+                }
+            }
             if (Remaining <= delay)
             {
                 throw Exhausted(errorId, target, lastProblem);
@@ -136,6 +165,22 @@ namespace AzureLinuxImage.Provisioning
         public AzureLinuxImageException Exhausted(string errorId, string target, string lastProblem) =>
             new AzureLinuxImageException(errorId, ErrorKind.ResourceUnavailable, FormattableString.Invariant(
                 $"{target} did not answer successfully within the {Policy.TotalBudget.TotalSeconds:0.###} s budget ({Attempts} attempt(s) in {Elapsed.TotalSeconds:0.0} s); last problem: {lastProblem}. Check that the VM runs in Azure with its network up, or allow more time."));
+
+        /// <summary>Retry-After as a delay from now (a date in the past is no delay); null when absent or invalid.</summary>
+        internal static TimeSpan? RetryAfterOf(HttpResponseMessage response)
+        {
+            RetryConditionHeaderValue? value = response.Headers.RetryAfter;
+            if (value?.Delta is TimeSpan delta)
+            {
+                return delta < TimeSpan.Zero ? TimeSpan.Zero : delta;
+            }
+            if (value?.Date is DateTimeOffset date)
+            {
+                TimeSpan wait = date - DateTimeOffset.UtcNow;
+                return wait < TimeSpan.Zero ? TimeSpan.Zero : wait;
+            }
+            return null;
+        }
 
         private static async Task<byte[]> ReadBodyAsync(HttpResponseMessage response, int maxBodyBytes, string what, CancellationToken token)
         {

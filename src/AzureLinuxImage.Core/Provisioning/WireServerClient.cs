@@ -89,7 +89,7 @@ namespace AzureLinuxImage.Provisioning
                 }
                 if (IsRetryable(status))
                 {
-                    await session.PauseAsync(IsThrottling(status), unreachable, Target, Describe(attempt)).ConfigureAwait(false);
+                    await session.PauseAsync(IsThrottling(status), unreachable, Target, Describe(attempt), attempt.RetryAfter).ConfigureAwait(false);
                     continue;
                 }
                 throw Rejected("the goal state request", attempt);
@@ -124,7 +124,7 @@ namespace AzureLinuxImage.Provisioning
                     content.Headers.TryAddWithoutValidation("Content-Type", "text/xml;charset=utf-8");
                     request.Content = content;
                     return request;
-                }, MaxResponseBytes, Target).ConfigureAwait(false);
+                }, MaxResponseBytes, Target, successBodyUnused: true).ConfigureAwait(false);
 
                 if (attempt.Status == null)
                 {
@@ -151,7 +151,7 @@ namespace AzureLinuxImage.Provisioning
                 staleInARow = 0;
                 if (IsRetryable(status))
                 {
-                    await session.PauseAsync(IsThrottling(status), "WireServerUnreachable", Target, Describe(attempt)).ConfigureAwait(false);
+                    await session.PauseAsync(IsThrottling(status), "WireServerUnreachable", Target, Describe(attempt), attempt.RetryAfter).ConfigureAwait(false);
                     continue;
                 }
                 throw Rejected("the health report", attempt);

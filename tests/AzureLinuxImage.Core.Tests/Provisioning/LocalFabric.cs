@@ -36,6 +36,9 @@ namespace AzureLinuxImage.Tests.Provisioning
         /// <summary>Headers at once, then the body <paramref name="chunk"/> bytes at a time every <paramref name="interval"/>.</summary>
         public static Reply Slow(int code, string body, TimeSpan interval, int chunk = 64, string contentType = "text/xml; charset=utf-8") => new StatusReply(code, body, contentType, interval, chunk);
 
+        /// <summary>A throttling answer with a Retry-After header (seconds or an HTTP date).</summary>
+        public static Reply Throttled(int code, string retryAfter) => new StatusReply(code, "", "text/xml; charset=utf-8", TimeSpan.Zero, 0) { ExtraHeaders = $"Retry-After: {retryAfter}\r\n" };
+
         /// <summary>Accept the request and never answer (until the fabric is disposed).</summary>
         public static Reply Hang { get; } = new HangReply();
 
@@ -43,7 +46,11 @@ namespace AzureLinuxImage.Tests.Provisioning
         public static Reply Drop { get; } = new DropReply();
     }
 
-    public sealed record StatusReply(int Code, string Body, string ContentType, TimeSpan Interval, int Chunk) : Reply;
+    public sealed record StatusReply(int Code, string Body, string ContentType, TimeSpan Interval, int Chunk) : Reply
+    {
+        /// <summary>Further header lines, each ending in CRLF.</summary>
+        public string ExtraHeaders { get; init; } = "";
+    }
     public sealed record HangReply : Reply;
     public sealed record DropReply : Reply;
 
@@ -241,7 +248,7 @@ namespace AzureLinuxImage.Tests.Provisioning
         private void Write(NetworkStream stream, StatusReply reply)
         {
             byte[] body = Encoding.UTF8.GetBytes(reply.Body);
-            string head = $"HTTP/1.1 {reply.Code} {Reason(reply.Code)}\r\nContent-Type: {reply.ContentType}\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n";
+            string head = $"HTTP/1.1 {reply.Code} {Reason(reply.Code)}\r\nContent-Type: {reply.ContentType}\r\nContent-Length: {body.Length}\r\n{reply.ExtraHeaders}Connection: close\r\n\r\n";
             byte[] headBytes = Encoding.ASCII.GetBytes(head);
             stream.Write(headBytes, 0, headBytes.Length);
             if (reply.Chunk <= 0)

@@ -41,16 +41,17 @@ namespace AzureLinuxImage.Disks.Vhd
         /// file after a crash or cancel of the process) but leaves the data to the kernel's own writeback, so a
         /// power failure soon after may leave an incomplete file.
         /// </param>
+        /// <param name="warning">Told of stale partial outputs removed from the destination folder.</param>
         public static void Write(DiskImage source, string destination, long size, bool overwrite, Action<long> progress, CancellationToken cancellation,
-            Action<System.IO.FileStream>? beforeFooter = null, bool flush = true)
+            Action<System.IO.FileStream>? beforeFooter = null, bool flush = true, Action<string>? warning = null)
         {
             if (size < source.VirtualSize || size % 512 != 0)
             {
                 throw new ArgumentOutOfRangeException(nameof(size), $"{size} is smaller than the source or not a multiple of 512.");
             }
-            using AtomicOutputFile output = AtomicOutputFile.Create(destination, overwrite, flush);
+            using AtomicOutputFile output = AtomicOutputFile.Create(destination, overwrite, flush, warning);
             SparseFiles.MarkSparse(output.Stream);
-            output.Stream.SetLength(size);
+            output.SetLength(size + VhdFooter.Size);
 
             var buffers = new byte[Buffers][];
             for (int i = 0; i < buffers.Length; i++)
