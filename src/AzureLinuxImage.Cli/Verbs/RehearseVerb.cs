@@ -69,7 +69,7 @@ namespace AzureLinuxImage.Cli.Verbs
                     Write(result);
                 }
                 return result.Ready ? 0 : NotReady;
-            }));
+            }, failure: 2));
             return command;
         }
 
@@ -79,7 +79,7 @@ namespace AzureLinuxImage.Cli.Verbs
             Console.WriteLine(r.Ready
                 ? $"Ready:        yes, {r.ReadyAfter!.Value.TotalSeconds:0.0} s after power-on, incarnation {r.IncarnationEchoed} echoed"
                 : $"Ready:        no — {r.Failure}");
-            if (r.NotReadyDescription != null)
+            if (!r.Ready && r.NotReadyDescription != null)
             {
                 Console.WriteLine($"NotReady:     {r.NotReadyDescription}");
             }

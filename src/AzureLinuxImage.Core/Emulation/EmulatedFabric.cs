@@ -301,12 +301,17 @@ namespace AzureLinuxImage.Emulation
             {
                 return (200, "text/plain", value);
             }
-            if (path == "/metadata/instance")
+            if (path == "/metadata/instance" || path == "/metadata/instance/compute")
             {
-                string json = "{\"compute\":{\"azEnvironment\":\"AzurePublicCloud\",\"location\":\"rehearsal\",\"name\":\"" + JsonEscape(_identity.HostName) + "\",\"osType\":\"Linux\",\"vmId\":\"" + vmId + "\",\"vmSize\":\"Standard_D2s_v3\"," +
+                string compute = "{\"azEnvironment\":\"AzurePublicCloud\",\"location\":\"rehearsal\",\"name\":\"" + JsonEscape(_identity.HostName) + "\",\"osType\":\"Linux\",\"vmId\":\"" + vmId + "\",\"vmSize\":\"Standard_D2s_v3\"," +
                     "\"osProfile\":{\"adminUsername\":\"" + JsonEscape(_identity.UserName) + "\",\"computerName\":\"" + JsonEscape(_identity.HostName) + "\",\"disablePasswordAuthentication\":\"" + (_identity.Password == null ? "true" : "false") + "\"}," +
                     "\"publicKeys\":[" + (_identity.SshPublicKey == null ? string.Empty : "{\"keyData\":\"" + JsonEscape(_identity.SshPublicKey.Trim()) + "\",\"path\":\"/home/" + JsonEscape(_identity.UserName) + "/.ssh/authorized_keys\"}") + "]," +
-                    "\"tagsList\":[],\"userData\":\"\",\"securityProfile\":{\"secureBootEnabled\":\"false\",\"virtualTpmEnabled\":\"false\"}}," +
+                    "\"tagsList\":[],\"userData\":\"\",\"securityProfile\":{\"secureBootEnabled\":\"false\",\"virtualTpmEnabled\":\"false\"}}";
+                if (path == "/metadata/instance/compute")
+                {
+                    return (200, "application/json; charset=utf-8", compute);
+                }
+                string json = "{\"compute\":" + compute + "," +
                     "\"network\":{\"interface\":[{\"ipv4\":{\"ipAddress\":[{\"privateIpAddress\":\"" + VirtualNetwork.GuestAddress + "\",\"publicIpAddress\":\"\"}],\"subnet\":[{\"address\":\"10.0.0.0\",\"prefix\":\"24\"}]},\"ipv6\":{\"ipAddress\":[]},\"macAddress\":\"\"}]}}";
                 return (200, "application/json; charset=utf-8", json);
             }

@@ -1,5 +1,6 @@
 using System;
 using System.IO;
+using AzureLinuxImage.Disks;
 using AzureLinuxImage.FileSystems;
 using AzureLinuxImage.FileSystems.Ext;
 using AzureLinuxImage.Partitions;
