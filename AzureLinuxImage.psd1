@@ -30,6 +30,7 @@
         'Repair-LinuxImage'
         'Clear-LinuxImageState'
         'Install-AgentlessProvisioning'
+        'Test-AzureProvisioning'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -38,6 +38,7 @@ namespace AzureLinuxImage.Tests.Surface
             ["Linux"] = 6,
             ["Readiness"] = 7,
             ["Provisioning"] = 7,
+            ["Emulation"] = 7,
             ["Operations"] = 8,
         };
 

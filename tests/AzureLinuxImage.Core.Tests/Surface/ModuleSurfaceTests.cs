@@ -36,6 +36,12 @@ namespace AzureLinuxImage.Tests.Surface
         }
 
         [Fact]
+        public void The_module_has_the_rehearsal_cmdlet()
+        {
+            Assert.Contains("Test-AzureProvisioning", metadata.Cmdlets.Select(c => c.Name));
+        }
+
+        [Fact]
         public void Cmdlets_use_approved_verbs_and_sealed_VerbNounCommand_classes()
         {
             ISet<string> approved = metadata.ApprovedVerbs();
