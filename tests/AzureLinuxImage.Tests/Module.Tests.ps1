@@ -204,7 +204,8 @@ Describe 'Error records' {
 
     It 'a text file renamed .vhd converts with a warning that it is no disk image' {
         $text = Join-Path $TestDrive 'notes.vhd'
-        Set-Content -LiteralPath $text -Value 'just some notes, not a disk' -NoNewline
+        # Over one sector (a smaller source is refused as empty) and no whole number of sectors.
+        Set-Content -LiteralPath $text -Value ('just some notes, not a disk' * 40) -NoNewline
         $info = ConvertTo-FixedVhd -LiteralPath $text -Destination (Join-Path $TestDrive 'notes-fixed.vhd') -WarningVariable warn -WarningAction SilentlyContinue
         $info | Should -Not -BeNullOrEmpty
         "$warn" | Should -Match 'does not look like a disk image'

@@ -75,6 +75,9 @@ namespace AzureLinuxImage.Operations
         public string? ConsoleLog { get; internal set; }
         /// <summary>What a local boot cannot prove about Azure.</summary>
         public IReadOnlyList<string> NotProven { get; internal set; } = Array.Empty<string>();
+
+        /// <summary>One line that names the object (what PowerShell prints for it inside another object's view).</summary>
+        public override string ToString() => Image + ": " + (Ready ? "Ready" + (ReadyAfter is TimeSpan t ? " after " + (int)t.TotalSeconds + " s" : string.Empty) : "not ready" + (Failure == null ? string.Empty : " (" + Failure + ")"));
     }
 
     /// <summary>
