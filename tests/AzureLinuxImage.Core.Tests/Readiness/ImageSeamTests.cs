@@ -10,7 +10,7 @@ using Xunit;
 namespace AzureLinuxImage.Tests.Readiness
 {
     /// <summary>
-    /// The image path through the opener seam the lead wires to the Linux view: a root view plus the disk facts
+    /// The image path through the opener seam that wires the Linux view to readiness: a root view plus the disk facts
     /// (partitions, ESP loaders) the partition layer reports. Here the view is a real root folder and the disk
     /// facts are those build-debian-image.sh's sgdisk/sfdisk layouts have.
     /// </summary>
