@@ -125,6 +125,31 @@ namespace AzureLinuxImage.Tests.Linux.Writes
             string previous = tmp.File("previous.bin");
             File.WriteAllText(previous, new string('b', 300_000)); // /opt/big.bin as built
             var allowed = new Regex(@"^(Pass \d|e2fsck \d|root: \d+/\d+ files|$|\s*[-+(]|Block bitmap differences|Free blocks count wrong|Inode bitmap differences|Free inodes count wrong|Fix\? no|Unattached (zero-length )?inode \d+|Connect to /lost\+found\? no|Inode \d+ ref count is \d+, should be \d+\.\s+Fix\? no|Padding at end of|\s*root: \*+ WARNING|Directories count wrong|Clear\? no|Pass 4)");
+            ProcessStartInfo Write(string payload)
+            {
+                var psi = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
+                foreach (string a in new[] { Repository.CliDll, "write", disk, "/opt/big.bin", payload })
+                {
+                    psi.ArgumentList.Add(a);
+                }
+                return psi;
+            }
+
+            // Kill points are drawn over the time one whole write takes on this machine, so the runs land
+            // inside the command whatever the machine's speed (fixed delays missed it on an idle machine).
+            var firstBytes = new byte[3_000_000];
+            random.NextBytes(firstBytes);
+            string first = tmp.File("payload-timed.bin");
+            File.WriteAllBytes(first, firstBytes);
+            var clock = Stopwatch.StartNew();
+            using (Process p = Process.Start(Write(first))!)
+            {
+                p.WaitForExit();
+                Assert.True(p.ExitCode == 0, $"an uninterrupted azlinux write failed: {p.StandardError.ReadToEnd()}");
+            }
+            int whole = (int)Math.Max(200, clock.ElapsedMilliseconds);
+            File.Copy(first, previous, overwrite: true);
+
             int killedMidway = 0, leaked = 0, newContent = 0;
             for (int run = 0; run < 20; run++)
             {
@@ -132,13 +157,8 @@ namespace AzureLinuxImage.Tests.Linux.Writes
                 var bytes = new byte[random.Next(1, 6) * 1_000_000 + random.Next(4096)];
                 random.NextBytes(bytes);
                 File.WriteAllBytes(payload, bytes);
-                var psi = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
-                foreach (string a in new[] { Repository.CliDll, "write", disk, "/opt/big.bin", payload })
-                {
-                    psi.ArgumentList.Add(a);
-                }
-                int delay = random.Next(50, 900);
-                using (Process p = Process.Start(psi)!)
+                int delay = random.Next(whole / 5, whole * 19 / 20);
+                using (Process p = Process.Start(Write(payload))!)
                 {
                     bool exited = p.WaitForExit(delay);
                     if (!exited)
@@ -172,7 +192,7 @@ namespace AzureLinuxImage.Tests.Linux.Writes
                     AssertExtClean(disk, root);
                 }
             }
-            TestContext.Current.TestOutputHelper?.WriteLine($"kill -9: {killedMidway} of 20 runs killed before exit; {leaked} left leaked space for e2fsck; {newContent} read the new content.");
+            TestContext.Current.TestOutputHelper?.WriteLine($"kill -9 (a whole write: {whole} ms): {killedMidway} of 20 runs killed before exit; {leaked} left leaked space for e2fsck; {newContent} read the new content.");
             Assert.True(killedMidway >= 5, $"only {killedMidway} of 20 runs were killed before they finished; the delays do not exercise the crash.");
         }
     }
