@@ -63,8 +63,10 @@ namespace AzureLinuxImage.Emulation
         /// <summary>The UDP port QEMU binds (its <c>localaddr=</c>), where this peer sends.</summary>
         public int QemuPort { get; }
 
-        /// <summary>The guest's lease, once acknowledged.</summary>
-        public bool Leased { get; private set; }
+        private volatile bool leased;
+
+        /// <summary>The guest's lease, once acknowledged (set on the peer's receive thread).</summary>
+        public bool Leased => leased;
 
         /// <summary>The QEMU arguments that connect the VM's virtio NIC to this peer.</summary>
         public string NetdevArgument => $"socket,id=azure0,udp=127.0.0.1:{Port},localaddr=127.0.0.1:{QemuPort}";
@@ -265,12 +267,13 @@ namespace AzureLinuxImage.Emulation
             BinaryPrimitives.WriteUInt32BigEndian(reply.AsSpan(236), 0x63825363);
             options.CopyTo(reply, 240);
             _guestMac = dhcp.Slice(28, 6).ToArray();
-            SendUdp(Addr(WireServer), 67, 0xFFFFFFFF, 68, reply, broadcast: true);
+            // The lease is recorded before the ACK leaves: whoever sees the ACK sees the lease.
             if (answer == 5 && messageType == 3)
             {
-                Leased = true;
+                leased = true;
                 _log($"DHCP: leased {GuestAddress} to {BitConverter.ToString(_guestMac)} (option 245 = {WireServer})");
             }
+            SendUdp(Addr(WireServer), 67, 0xFFFFFFFF, 68, reply, broadcast: true);
         }
 
         private void OnTcp(uint guest, uint local, ReadOnlySpan<byte> tcp)
