@@ -1,7 +1,5 @@
 using System;
 using System.CommandLine;
-using System.IO;
-using System.Text.Json;
 using AzureLinuxImage.Azure;
 using AzureLinuxImage.Errors;
 using AzureLinuxImage.Operations;
@@ -77,7 +75,7 @@ namespace AzureLinuxImage.Cli.Verbs
                 string? file = parse.GetValue(tokenFile);
                 if (file != null)
                 {
-                    options.Credential = ReadToken(file);
+                    options.Credential = AzureCredentials.ReadTokenFile(file);
                 }
                 foreach (string r in parse.GetValue(regions) ?? Array.Empty<string>())
                 {
@@ -115,40 +113,6 @@ namespace AzureLinuxImage.Cli.Verbs
                 return 0;
             }));
             return command;
-        }
-
-        /// <summary>The token of `az account get-access-token` (JSON with accessToken) or a file holding only the token.</summary>
-        internal static string ReadToken(string path)
-        {
-            string text;
-            try
-            {
-                text = File.ReadAllText(path).Trim();
-            }
-            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
-            {
-                throw new AzureLinuxImageException("AccessTokenFileUnreadable", ErrorKind.NotFound, $"Cannot read the access token file: {e.Message}", path);
-            }
-            if (text.StartsWith("{", StringComparison.Ordinal))
-            {
-                try
-                {
-                    using JsonDocument doc = JsonDocument.Parse(text);
-                    if (doc.RootElement.TryGetProperty("accessToken", out JsonElement t) && t.GetString() is string token && token.Length > 0)
-                    {
-                        return token;
-                    }
-                }
-                catch (JsonException)
-                {
-                }
-                throw new AzureLinuxImageException("InvalidAccessTokenFile", ErrorKind.InvalidData, "The access token file is JSON without an accessToken (expected az account get-access-token's output).", path);
-            }
-            if (text.Length == 0 || text.IndexOfAny(new[] { ' ', '\n', '\r', '\t' }) >= 0)
-            {
-                throw new AzureLinuxImageException("InvalidAccessTokenFile", ErrorKind.InvalidData, "The access token file holds no single token.", path);
-            }
-            return text;
         }
     }
 }
