@@ -31,6 +31,7 @@
         'Clear-LinuxImageState'
         'Install-AgentlessProvisioning'
         'Test-AzureProvisioning'
+        'Publish-LinuxImage'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()
@@ -39,7 +40,7 @@
         PSData = @{
             # No ProjectUri/LicenseUri: the project has no public address yet; the MIT LICENSE ships in the module folder.
             Tags         = @('Azure', 'Linux', 'VHD', 'VHDX', 'VMDK', 'qcow2', 'VDI', 'DiskImage', 'Upload', 'Provisioning', 'waagent', 'PSEdition_Desktop', 'PSEdition_Core', 'Windows', 'MacOS')
-            ReleaseNotes = '0.1.0: ConvertTo-FixedVhd, Resize-VhdAligned, Get-DiskImageInfo (disk images); Get-LinuxImageItem, Get-LinuxImageContent (files inside an image); Test-LinuxImageReadiness, Export-ReadinessReport (offline Azure readiness, JUnit/JSON/Markdown); Get-WaagentConfig, Set-WaagentConfig (waagent.conf); Set-LinuxImageContent, New-LinuxImageItem, Remove-LinuxImageItem (offline changes inside an image); Repair-LinuxImage, Clear-LinuxImageState, Install-AgentlessProvisioning (offline fixes, generalization, agent-less first boot); Copy-DiskImageToAzure (page blob or managed disk upload); Send-WireServerReady, Get-WireServerGoalState, Get-AzureInstanceMetadata (agent-less provisioning); Test-AzureProvisioning (first boot rehearsed under QEMU with an emulated Azure fabric).'
+            ReleaseNotes = '0.1.0: ConvertTo-FixedVhd, Resize-VhdAligned, Get-DiskImageInfo (disk images); Get-LinuxImageItem, Get-LinuxImageContent (files inside an image); Test-LinuxImageReadiness, Export-ReadinessReport (offline Azure readiness, JUnit/JSON/Markdown); Get-WaagentConfig, Set-WaagentConfig (waagent.conf); Set-LinuxImageContent, New-LinuxImageItem, Remove-LinuxImageItem (offline changes inside an image); Repair-LinuxImage, Clear-LinuxImageState, Install-AgentlessProvisioning (offline fixes, generalization, agent-less first boot); Copy-DiskImageToAzure (page blob or managed disk upload); Send-WireServerReady, Get-WireServerGoalState, Get-AzureInstanceMetadata (agent-less provisioning); Test-AzureProvisioning (first boot rehearsed under QEMU with an emulated Azure fabric); Publish-LinuxImage (managed disk, image and Compute Gallery version, its definition features read from the image).'
         }
     }
 }

@@ -42,6 +42,40 @@ namespace AzureLinuxImage.Azure
             return credential == null ? null : FromObject(credential);
         }
 
+        /// <summary>The token of `az account get-access-token` (JSON with accessToken) or a file holding only the token.</summary>
+        public static string ReadTokenFile(string path)
+        {
+            string text;
+            try
+            {
+                text = System.IO.File.ReadAllText(path).Trim();
+            }
+            catch (Exception e) when (e is System.IO.IOException || e is UnauthorizedAccessException)
+            {
+                throw new AzureLinuxImageException("AccessTokenFileUnreadable", ErrorKind.NotFound, $"Cannot read the access token file: {e.Message}", path);
+            }
+            if (text.StartsWith("{", StringComparison.Ordinal))
+            {
+                try
+                {
+                    using System.Text.Json.JsonDocument doc = System.Text.Json.JsonDocument.Parse(text);
+                    if (doc.RootElement.TryGetProperty("accessToken", out System.Text.Json.JsonElement t) && t.GetString() is string token && token.Length > 0)
+                    {
+                        return token;
+                    }
+                }
+                catch (System.Text.Json.JsonException)
+                {
+                }
+                throw new AzureLinuxImageException("InvalidAccessTokenFile", ErrorKind.InvalidData, "The access token file is JSON without an accessToken (expected az account get-access-token's output).", path);
+            }
+            if (text.Length == 0 || text.IndexOfAny(new[] { ' ', '\n', '\r', '\t' }) >= 0)
+            {
+                throw new AzureLinuxImageException("InvalidAccessTokenFile", ErrorKind.InvalidData, "The access token file holds no single token.", path);
+            }
+            return text;
+        }
+
         private static TokenCredential FromObject(object value)
         {
             switch (value)

@@ -109,7 +109,7 @@ namespace AzureLinuxImage.Azure
             }
             long size = AzureDiskRules.RoundUpToMiB(source.VirtualSize);
             long blobLength = size + VhdFooter.Size;
-            bool managedDisk = IsManagedDiskUrl(destination);
+            bool managedDisk = options.ManagedDisk || IsManagedDiskUrl(destination);
             var identity = UploadSourceIdentity.Of(source, blobLength, options.ModuleVersion);
             var limiter = new AdaptiveConcurrency(options.ThreadCount);
             TokenCredential? credential = AzureCredentials.Resolve(options.Credential, options.UseManagedIdentity, options.UseDefaultAzureCredential);
@@ -120,7 +120,7 @@ namespace AzureLinuxImage.Azure
             // Every check happens before any write (issue 8: a disk of the wrong size is refused first).
             BlobState? existing = Wait(client.GetPropertiesAsync(cancellation));
             Mode mode = Decide(existing, managedDisk, blobLength, identity, options, display, context);
-            if (!context.ShouldProcess(display, $"Upload {source.Path} as a fixed VHD of {blobLength} bytes ({Describe(mode)})"))
+            if (!options.Confirmed && !context.ShouldProcess(display, $"Upload {source.Path} as a fixed VHD of {blobLength} bytes ({Describe(mode)})"))
             {
                 return null;
             }

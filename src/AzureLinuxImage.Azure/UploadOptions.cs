@@ -35,6 +35,15 @@ namespace AzureLinuxImage.Azure
         /// </summary>
         public long MergeGapBytes { get; set; } = DefaultMergeGapBytes;
 
+        /// <summary>
+        /// The destination is a managed disk's upload URL whatever its host name (Publish-LinuxImage got it
+        /// from beginGetAccess): never created, no metadata written, the disk's size is the one to match.
+        /// </summary>
+        public bool ManagedDisk { get; set; }
+
+        /// <summary>The caller already confirmed the whole operation (ShouldProcess is not asked again).</summary>
+        public bool Confirmed { get; set; }
+
         /// <summary>Replace or overwrite an existing blob that is not a managed disk.</summary>
         public bool Force { get; set; }
 

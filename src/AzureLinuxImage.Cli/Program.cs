@@ -33,6 +33,7 @@ namespace AzureLinuxImage.Cli
             GeneralizeVerb.Create(),
             AgentlessVerb.Create(),
             UploadVerb.Create(),
+            PublishVerb.Create(),
             RehearseVerb.Create(),
             ImageWriteVerbs.Write(),
             ImageWriteVerbs.Remove(),

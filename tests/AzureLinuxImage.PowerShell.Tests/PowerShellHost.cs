@@ -28,6 +28,9 @@ namespace AzureLinuxImage.PowerShellTests
 
         public static string CliDll => Metadata("CliDll");
 
+        /// <summary>The Resource Manager test double (tests/AzureLinuxImage.ArmDouble), for Publish.Tests.ps1.</summary>
+        public static string ArmDoubleDll => Metadata("ArmDoubleDll");
+
         public static string Configuration => Metadata("Configuration");
 
         public static string SuiteFolder => Path.Combine(RepoRoot, "tests", "AzureLinuxImage.Tests");
@@ -47,6 +50,7 @@ namespace AzureLinuxImage.PowerShellTests
         {
             psi.Environment["AZURELINUXIMAGE_MODULE"] = ModuleManifest;
             psi.Environment["AZURELINUXIMAGE_CLI"] = CliDll;
+            psi.Environment["AZURELINUXIMAGE_ARMDOUBLE"] = ArmDoubleDll;
             psi.Environment["NO_COLOR"] = "1";
             psi.Environment["TERM"] = "dumb";
             psi.Environment["POWERSHELL_TELEMETRY_OPTOUT"] = "1";

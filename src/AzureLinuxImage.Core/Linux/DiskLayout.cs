@@ -73,6 +73,15 @@ namespace AzureLinuxImage.Linux
         /// <summary>Whether the EFI boot loaders carry an Authenticode signature; null when not checked.</summary>
         public bool? EfiBootLoadersSigned { get; init; }
 
+        /// <summary>The EFI binaries on the ESP (/EFI/*/*.efi) with their PE machine, kind and signature (issue 26).</summary>
+        public IReadOnlyList<EfiBinaryFact> EfiBinaries { get; init; } = Array.Empty<EfiBinaryFact>();
+
+        /// <summary>"GRUB" when sector 0's boot code is GRUB's boot.img (it carries the string), else null.</summary>
+        public string? MbrBootLoaderName { get; init; }
+
+        /// <summary>The GPT BIOS boot partition's first sector holds code (grub-install embeds core.img there); null without one.</summary>
+        public bool? BiosBootPartitionHasCode { get; init; }
+
         /// <summary>GPT type of the BIOS boot partition (grub's core.img on GPT, Gen1).</summary>
         public static readonly Guid BiosBootType = new Guid("21686148-6449-6E6F-744E-656564454649");
 

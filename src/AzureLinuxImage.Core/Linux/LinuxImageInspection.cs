@@ -74,6 +74,8 @@ namespace AzureLinuxImage.Linux
                 }
             }
             MountInfo? rootMount = image.Mounts.FirstOrDefault(m => m.MountPoint == "/");
+            IReadOnlyList<string> loaders = EfiLoaders(image, out IReadOnlyList<EfiBinaryFact> binaries);
+            var bootLoaders = binaries.Where(b => loaders.Any(l => string.Equals("/" + l, b.Path, StringComparison.OrdinalIgnoreCase))).ToList();
             return new DiskLayoutFacts
             {
                 Format = image.Disk.Format.ToString().ToLowerInvariant(),
@@ -84,19 +86,39 @@ namespace AzureLinuxImage.Linux
                 HasMbrBootCode = boot.Any(b => b != 0),
                 Partitions = partitions,
                 RootOnLvm = rootMount?.Location?.StartsWith("LVM volume", StringComparison.Ordinal) == true,
-                EfiBootLoaders = EfiLoaders(image),
+                EfiBootLoaders = loaders,
+                EfiBootLoadersSigned = bootLoaders.Count == 0 ? (bool?)null : bootLoaders.All(b => b.Signed),
+                EfiBinaries = binaries,
+                MbrBootLoaderName = System.Text.Encoding.ASCII.GetString(boot).Contains("GRUB") ? "GRUB" : null,
+                BiosBootPartitionHasCode = BiosBootCode(image),
             };
         }
 
+        /// <summary>Whether the first sector of the GPT BIOS boot partition holds anything (grub-install puts core.img there); null without one.</summary>
+        private static bool? BiosBootCode(LinuxImage image)
+        {
+            PartitionInfo? p = image.Table.Partitions.FirstOrDefault(x => x.Kind == PartitionKind.BiosBoot);
+            if (p == null)
+            {
+                return null;
+            }
+            var sector = new byte[Math.Min(512, (int)Math.Min(p.Length, 512))];
+            image.Disk.Read(p.Offset, sector, 0, sector.Length);
+            return sector.Any(b => b != 0);
+        }
+
         /// <summary>EFI/BOOT/BOOT*.EFI on the ESP (UEFI 3.5.1.1, the removable-media path firmware falls back to), mounted or not.</summary>
-        private static IReadOnlyList<string> EfiLoaders(LinuxImage image)
+        private static IReadOnlyList<string> EfiLoaders(LinuxImage image, out IReadOnlyList<EfiBinaryFact> binaries)
         {
             var result = new List<string>();
+            var all = new List<EfiBinaryFact>();
+            binaries = all;
             foreach (VolumeInfo v in image.Volumes.Where(v => v.FileSystem.Kind == FileSystemKind.Vfat && v.Partition?.Kind == PartitionKind.EfiSystem))
             {
                 try
                 {
                     using IFileSystem esp = FileSystemOpeners.Open(PartitionTable.Open(image.Disk, v.Partition!), FileSystemKind.Vfat);
+                    all.AddRange(EfiBinaries.Read(esp));
                     FileEntry? dir = esp.GetEntry("/EFI/BOOT");
                     if (dir == null || dir.Type != FileEntryType.Directory)
                     {

@@ -22,6 +22,9 @@ namespace AzureLinuxImage.Tests.Infrastructure
         /// <summary>A stand-in for PowerShell 7 with another Azure.Core (tests/AzureLinuxImage.IsolationHost).</summary>
         public static string IsolationHostDll => Path.Combine(AppContext.BaseDirectory, "isolation-host", "AzureLinuxImage.IsolationHost.dll");
 
+        /// <summary>The Resource Manager test double (tests/AzureLinuxImage.ArmDouble), run as a child process.</summary>
+        public static string ArmDoubleDll => Path.Combine(AppContext.BaseDirectory, "arm-double", "AzureLinuxImage.ArmDouble.dll");
+
         /// <summary>The azlinux CLI built next to the tests.</summary>
         public static string CliDll => Path.Combine(AppContext.BaseDirectory, "azlinux.dll");
 

@@ -42,6 +42,20 @@ namespace AzureLinuxImage.Tests.Surface
         }
 
         [Fact]
+        public void The_module_has_the_publish_cmdlet()
+        {
+            CmdletInfo publish = metadata.Cmdlets.Single(c => c.Name == "Publish-LinuxImage");
+            Assert.True(publish.SupportsShouldProcess);
+            foreach (string p in new[] { "ResourceGroupName", "Location", "DiskName", "ImageName", "GalleryName", "GalleryImageDefinition", "GalleryImageVersion",
+                "Publisher", "Offer", "Sku", "TargetRegion", "SubscriptionId", "Generation", "Force", "Credential", "UseManagedIdentity", "UseDefaultAzureCredential",
+                "Environment", "ResourceManagerUrl" })
+            {
+                Assert.True(publish.Parameter(p) != null, $"Publish-LinuxImage has no -{p}");
+            }
+            Assert.Equal("System.Object", publish.Parameter("Credential")!.PropertyType.FullName);
+        }
+
+        [Fact]
         public void Cmdlets_use_approved_verbs_and_sealed_VerbNounCommand_classes()
         {
             ISet<string> approved = metadata.ApprovedVerbs();

@@ -80,7 +80,7 @@ namespace AzureLinuxImage.Operations
         /// </summary>
         public static ImageFeatures Derive(InspectedImage image, int? generation)
         {
-            throw new NotImplementedException("Contract only: implemented on the features branch (issue 26).");
+            return ImageFeatureRules.Derive(image, generation);
         }
     }
 }

@@ -62,6 +62,20 @@ namespace AzureLinuxImage.Operations
                 target => Clear(target, options, context));
         }
 
+        /// <summary>
+        /// What Clear-LinuxImageState (default options) would still remove or empty in <paramref name="root"/>: its own
+        /// run over a writer that changes nothing, so that Publish-LinuxImage's OsState and this command cannot drift
+        /// (issue 26). Empty when the image is generalized.
+        /// </summary>
+        internal static IReadOnlyList<LinuxImageChange> Remaining(IFileSystem root, DiskLayoutFacts? disk, IOperationContext context)
+        {
+            var writer = new PlanningWriter(root);
+            var target = new WritableTarget(root.Description, writer, disk, () => throw new InvalidOperationException("Planning only."), null);
+            return Clear(target, new ClearLinuxImageStateOptions(), context).Changes
+                .Where(c => c.Action == LinuxImageChangeAction.Removed || c.Action == LinuxImageChangeAction.Truncated || c.Action == LinuxImageChangeAction.Edited)
+                .ToList();
+        }
+
         private static ImageEditor Clear(WritableTarget target, ClearLinuxImageStateOptions options, IOperationContext context)
         {
             var ed = new ImageEditor(target.Writer, target.Source, "Generalize");
