@@ -5,6 +5,7 @@ using AzureLinuxImage.Errors;
 using AzureLinuxImage.FileSystems;
 using AzureLinuxImage.Linux;
 using AzureLinuxImage.Operations;
+using AzureLinuxImage.Readiness;
 using AzureLinuxImage.Tests.Infrastructure;
 using Xunit;
 
@@ -191,6 +192,8 @@ namespace AzureLinuxImage.Tests.Publishing
             Assert.Equal("TrustedLaunchSupported", f.SecurityType.Value);
             Assert.Contains("/EFI/BOOT/BOOTX64.EFI (shim, x64, signed by Microsoft Corporation UEFI CA 2011)", f.SecurityType.Evidence);
             Assert.Contains("/EFI/BOOT/grubx64.efi (grub, x64, Authenticode-signed)", f.SecurityType.Evidence);
+            // The same ESP facts fill the readiness rule, which could only say Unknown before.
+            Assert.Equal(ReadinessStatus.Pass, SecureBootSigned(image));
 
             // shim signed, grub unsigned: shim would refuse it under Secure Boot.
             PutOnEsp(image, (unsignedGrub, "/EFI/BOOT/grubx64.efi"));
@@ -209,7 +212,11 @@ namespace AzureLinuxImage.Tests.Publishing
             f = Derive(image);
             Assert.Equal("Standard", f.SecurityType.Value);
             Assert.Contains("is not shim", f.SecurityType.Evidence);
+            Assert.Equal(ReadinessStatus.Warning, SecureBootSigned(image));
         }
+
+        private static ReadinessStatus SecureBootSigned(string image) =>
+            TestLinuxImageReadiness.Run(new LinuxImageReadinessOptions { ImagePath = image, Rules = new[] { "SecureBootSigned" }.ToList() }, new SilentContext()).Single().Status;
 
         private static long EspOffset(string image)
         {
