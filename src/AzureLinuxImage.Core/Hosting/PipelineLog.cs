@@ -166,26 +166,15 @@ namespace AzureLinuxImage.Hosting
             int percent = total <= 0 ? 100 : (int)Math.Max(0, Math.Min(100, done * 100 / total));
             bool complete = done >= total;
             DateTime now = clock();
-            if (progress.TryGetValue(activity, out ProgressState? state))
+            // Operations report their end more than once (the writer's last chunk, then the operation): the same
+            // percentage is never written twice in a row, so 100 appears once.
+            if (progress.TryGetValue(activity, out ProgressState? state)
+                && (state.Percent == percent || (!complete && now - state.Written < ProgressInterval)))
             {
-                if (state.Percent == percent || (!complete && now - state.Written < ProgressInterval))
-                {
-                    if (complete)
-                    {
-                        progress.Remove(activity); // the next run of the activity starts again at its first report
-                    }
-                    return;
-                }
+                return;
             }
             writeLine(AzureDevOpsCommand("task.setprogress", new[] { new KeyValuePair<string, string>("value", percent.ToString(CultureInfo.InvariantCulture)) }, activity, trailingSeparator: true));
-            if (complete)
-            {
-                progress.Remove(activity);
-            }
-            else
-            {
-                progress[activity] = new ProgressState(percent, now);
-            }
+            progress[activity] = new ProgressState(percent, now);
         }
 
         /// <summary>

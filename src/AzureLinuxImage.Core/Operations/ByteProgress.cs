@@ -49,7 +49,14 @@ namespace AzureLinuxImage.Operations
             string left = done >= total ? "00:00:00"
                 : rate > 0 ? Clock(TimeSpan.FromSeconds(Math.Min((total - done) / rate, TimeSpan.MaxValue.TotalSeconds / 2)))
                 : "--:--:--";
-            return string.Format(CultureInfo.InvariantCulture, "{0}: {1} of {2}, {3}/s, {4} left", subject, Size(done, total), Size(total, total), Size((long)rate, (long)rate), left);
+            return string.Format(CultureInfo.InvariantCulture, "{0}: {1} of {2}, {3}/s, {4} left", subject, Number(done, total), Size(total, total), Size((long)rate, (long)rate), left);
+        }
+
+        /// <summary>The number of <see cref="Size"/> without its unit.</summary>
+        internal static string Number(long bytes, long scale)
+        {
+            string s = Size(bytes, scale);
+            return s.Substring(0, s.IndexOf(' '));
         }
 
         /// <summary>Bytes in the unit that suits <paramref name="scale"/> (so "done of total" share a unit).</summary>
