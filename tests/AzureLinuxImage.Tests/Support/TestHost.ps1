@@ -46,11 +46,29 @@ function New-TestAccountSas {
     'sv=2019-12-12&ss=b&srt=sco&sp=rwdlac&se=' + [Uri]::EscapeDataString('2099-01-01T00:00:00Z') + '&sig=' + [Uri]::EscapeDataString($sig)
 }
 
+function Get-TestDiskHash([string] $Path) {
+    # SHA-256 of a fixed VHD's disk data (all but the 512-byte footer, whose timestamp and unique id each
+    # writer sets), after checking that the footer is one ("conectix", disk type 2 = fixed).
+    $f = [IO.File]::OpenRead($Path)
+    try {
+        $footer = [byte[]]::new(512)
+        $f.Position = $f.Length - 512; $f.ReadExactly($footer, 0, 512)
+        if ([Text.Encoding]::ASCII.GetString($footer, 0, 8) -ne 'conectix' -or $footer[63] -ne 2) { throw "$Path does not end with a fixed VHD footer" }
+        $sha = [Security.Cryptography.SHA256]::Create()
+        $f.Position = 0
+        $buffer = [byte[]]::new(1MB); $left = $f.Length - 512
+        while ($left -gt 0) { $n = $f.Read($buffer, 0, [int][math]::Min($buffer.Length, $left)); $sha.TransformBlock($buffer, 0, $n, $null, 0) | Out-Null; $left -= $n }
+        $sha.TransformFinalBlock([byte[]]::new(0), 0, 0) | Out-Null
+        [Convert]::ToHexString($sha.Hash)
+    }
+    finally { $f.Dispose() }
+}
+
 function Get-TestBlobHash($Azurite, [string] $Name) {
-    # The blob's SHA-256, read back from Azurite.
+    # The disk data hash (Get-TestDiskHash) of a blob read back from Azurite.
     $file = Join-Path $Azurite.Folder ([guid]::NewGuid().ToString('N'))
     Invoke-WebRequest -Uri "$($Azurite.Base)/$($Name)?$($Azurite.Sas)" -OutFile $file -UseBasicParsing
-    try { (Get-FileHash -LiteralPath $file -Algorithm SHA256).Hash } finally { Remove-Item -LiteralPath $file -Force }
+    try { Get-TestDiskHash $file } finally { Remove-Item -LiteralPath $file -Force }
 }
 
 function Invoke-TestProcess {
@@ -86,4 +104,70 @@ function Invoke-TestPwsh {
 
 function Test-IsPipelineCommand([string] $Line) {
     $Line.StartsWith('##vso[') -or $Line.StartsWith('##[') -or $Line.StartsWith('::')
+}
+
+# --- The samples' YAML: no YAML library here, so the samples keep a simple shape this reader checks strictly:
+# "key: value", "key: |" blocks and nested mappings under a list of "- " steps. Anything else throws.
+
+function Get-Indent([string] $Line) { $Line.Length - $Line.TrimStart().Length }
+
+function ConvertFrom-SimpleMapping([string[]] $Lines) {
+    $content = @($Lines | Where-Object { $_.Trim() -ne '' -and -not $_.TrimStart().StartsWith('#') })
+    if (-not $content) { return [ordered]@{} }
+    $base = ($content | ForEach-Object { Get-Indent $_ } | Measure-Object -Minimum).Minimum
+    $map = [ordered]@{}
+    for ($k = 0; $k -lt $Lines.Count; $k++) {
+        $l = $Lines[$k]
+        if ($l.Trim() -eq '' -or $l.TrimStart().StartsWith('#')) { continue }
+        if ((Get-Indent $l) -ne $base -or $l -notmatch '^\s*([A-Za-z0-9_.@-]+):(?:\s+(.*))?$') { throw "Not a 'key: value' line at indentation ${base}: '$l'" }
+        $key = $Matches[1]; $value = "$($Matches[2])".Trim()
+        $children = @()
+        while ($k + 1 -lt $Lines.Count -and ($Lines[$k + 1].Trim() -eq '' -or (Get-Indent $Lines[$k + 1]) -gt $base)) { $k++; $children += $Lines[$k] }
+        if ($map.Contains($key)) { throw "Key '$key' twice" }
+        if ($value -eq '|') {
+            $first = $children | Where-Object { $_.Trim() -ne '' } | Select-Object -First 1
+            $cut = Get-Indent $first
+            $text = ($children | ForEach-Object { if ($_.Trim() -eq '') { '' } else { $_.Substring($cut) } }) -join "`n"
+            $map[$key] = $text.TrimEnd("`n") + "`n"
+        }
+        elseif ($value -eq '') { $map[$key] = ConvertFrom-SimpleMapping $children }
+        else {
+            if (@($children | Where-Object { $_.Trim() -ne '' -and -not $_.TrimStart().StartsWith('#') }).Count) { throw "Scalar '$key' has children" }
+            $map[$key] = $value -replace "^'(.*)'$", '$1' -replace '^"(.*)"$', '$1'
+        }
+    }
+    $map
+}
+
+function Read-SampleSection([string] $Path, [string] $Name) {
+    # A top-level mapping ("variables:", "env:") of the file.
+    $lines = @(Get-Content -LiteralPath $Path)
+    $i = [Array]::IndexOf($lines, "${Name}:")
+    if ($i -lt 0) { throw "No top-level '${Name}:' in $Path" }
+    $children = @()
+    for ($n = $i + 1; $n -lt $lines.Count -and ($lines[$n].Trim() -eq '' -or (Get-Indent $lines[$n]) -gt 0); $n++) { $children += $lines[$n] }
+    ConvertFrom-SimpleMapping $children
+}
+
+function Read-SampleSteps([string] $Path) {
+    # The one "steps:" list of the file, each step as an ordered mapping.
+    $lines = @(Get-Content -LiteralPath $Path)
+    $starts = @(for ($n = 0; $n -lt $lines.Count; $n++) { if ($lines[$n] -match '^\s*steps:\s*$') { $n } })
+    if ($starts.Count -ne 1) { throw "$Path must have exactly one 'steps:' list" }
+    $stepsIndent = Get-Indent $lines[$starts[0]]
+    $items = [System.Collections.Generic.List[object]]::new()
+    $itemIndent = $null
+    for ($n = $starts[0] + 1; $n -lt $lines.Count; $n++) {
+        $line = $lines[$n]
+        if ($line.Trim() -eq '' -or $line.TrimStart().StartsWith('#')) { if ($items.Count) { $items[-1].Add($line) }; continue }
+        $indent = Get-Indent $line
+        if ($line.TrimStart().StartsWith('- ') -and ($null -eq $itemIndent -or $indent -eq $itemIndent)) {
+            $itemIndent = $indent
+            $items.Add([System.Collections.Generic.List[string]]@((' ' * ($indent + 2)) + $line.TrimStart().Substring(2)))
+            continue
+        }
+        if ($null -eq $itemIndent -or $indent -le $itemIndent) { break }
+        $items[-1].Add($line)
+    }
+    foreach ($item in $items) { , (ConvertFrom-SimpleMapping $item.ToArray()) }
 }
