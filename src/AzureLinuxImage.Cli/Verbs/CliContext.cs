@@ -22,6 +22,7 @@ namespace AzureLinuxImage.Cli.Verbs
         private readonly bool showProgress = !Console.IsErrorRedirected;
         private DateTime lastProgress = DateTime.MinValue;
         private int lastWidth;
+        private string? completed;
 
         public CliContext(ParseResult? parse, bool dryRun = false, bool verbose = false)
         {
@@ -63,6 +64,12 @@ namespace AzureLinuxImage.Cli.Verbs
                 return;
             }
             bool complete = done >= total;
+            if (complete && completed == activity)
+            {
+                // Operations report their end more than once (the writer's last chunk, then the operation): one line.
+                return;
+            }
+            completed = complete ? activity : null;
             if (!complete && DateTime.UtcNow - lastProgress < TimeSpan.FromMilliseconds(250))
             {
                 return;

@@ -252,3 +252,55 @@ namespace AzureLinuxImage.Tests.Hosting
         }
     }
 }
+
+namespace AzureLinuxImage.Tests.Hosting
+{
+    /// <summary>
+    /// azlinux's console progress (issue 23): on a terminal (a pseudo-terminal from util-linux's script), one
+    /// redrawn stderr line with bytes done, rate and time left, ended once; nothing when stderr is not a terminal.
+    /// </summary>
+    public sealed class CliProgressTests
+    {
+        [Fact]
+        public void Convert_on_a_terminal_shows_bytes_rate_and_time_left_and_ends_the_line_once()
+        {
+            string script = ExternalTool.Require("script", "bsdutils");
+            using var dir = new TempDirectory();
+            string output = dir.File("out.vhd");
+            string command = $"dotnet '{Repository.CliDll}' convert '{Repository.File("samples/sample.vhd")}' '{output}' >/dev/null";
+            // The terminal's bytes from script's typescript file (captured stdout is read by lines, which turns
+            // every carriage return into a line end); script needs a readable stdin: an empty pipe.
+            string typescript = dir.File("tty.log");
+            ExternalTool.Run(script, new[] { "-qec", command, typescript }, stdin: string.Empty);
+            string tty = File.ReadAllText(typescript);
+            string[] redraws = tty.Split('\r').Select(s => s.Trim('\n')).Where(s => s.StartsWith("Converting to a fixed VHD:", StringComparison.Ordinal)).ToArray();
+            Assert.True(redraws.Length > 0, "no progress line on the terminal: " + tty);
+            Assert.All(redraws, r => Assert.Matches(@"^Converting to a fixed VHD: +\d+% .* -> .*out\.vhd: [\d.]+ of 40\.0 MiB, [\d.]+ (B|KiB|MiB|GiB)/s, (\d\d:\d\d:\d\d|--:--:--) left *$", r));
+            Assert.Single(redraws, r => r.Contains("100%", StringComparison.Ordinal));
+            Assert.Matches(@"100% .*: 40\.0 of 40\.0 MiB, .* 00:00:00 left *\r?\n", tty);
+            Assert.True(File.Exists(output));
+        }
+
+        [Fact]
+        public void Convert_without_a_terminal_writes_no_progress()
+        {
+            using var dir = new TempDirectory();
+            var run = PipelineCliTests.Run(new Dictionary<string, string>(), "convert", Repository.File("samples/sample.vhd"), dir.File("out.vhd"));
+            Assert.True(run.ExitCode == 0, run.StdErr);
+            Assert.DoesNotContain("Converting to a fixed VHD", run.StdErr + run.StdOut, StringComparison.Ordinal);
+            Assert.DoesNotContain("\r", run.StdErr, StringComparison.Ordinal);
+        }
+
+        [Fact]
+        public void Convert_under_azure_pipelines_reports_setprogress_and_no_bar_even_on_a_terminal()
+        {
+            string script = ExternalTool.Require("script", "bsdutils");
+            using var dir = new TempDirectory();
+            string command = $"TF_BUILD=True dotnet '{Repository.CliDll}' convert '{Repository.File("samples/sample.vhd")}' '{dir.File("out.vhd")}'";
+            var run = ExternalTool.Run(script, new[] { "-qec", command, "/dev/null" }, stdin: string.Empty);
+            Assert.Contains("##vso[task.setprogress value=100;]Converting to a fixed VHD", run.StdOut, StringComparison.Ordinal);
+            Assert.Single(System.Text.RegularExpressions.Regex.Matches(run.StdOut, @"value=100;\]Converting"));
+            Assert.DoesNotContain("Converting to a fixed VHD: ", run.StdOut, StringComparison.Ordinal);
+        }
+    }
+}
