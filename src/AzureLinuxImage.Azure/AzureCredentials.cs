@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Linq;
 using System.Reflection;
 using System.Runtime.InteropServices;
@@ -74,6 +75,30 @@ namespace AzureLinuxImage.Azure
                 throw new AzureLinuxImageException("InvalidAccessTokenFile", ErrorKind.InvalidData, "The access token file holds no single token.", path);
             }
             return text;
+        }
+
+        /// <summary>
+        /// The secret text inside a -Credential value: a token string, a SecureString's text, Get-AzAccessToken's
+        /// Token. A TokenCredential holds none until asked (its tokens only ever go in request headers).
+        /// </summary>
+        public static IEnumerable<string> SecretsOf(object? credential)
+        {
+            switch (credential)
+            {
+                case null:
+                case TokenCredential _:
+                    yield break;
+                case string token when token.Length > 0:
+                    yield return token;
+                    yield break;
+                case SecureString secure when secure.Length > 0:
+                    yield return Reveal(secure);
+                    yield break;
+            }
+            if (credential != null && TryReadAccessToken(credential, out string? text, out _))
+            {
+                yield return text!;
+            }
         }
 
         private static TokenCredential FromObject(object value)

@@ -43,6 +43,7 @@ namespace AzureLinuxImage.Azure
 
         public static AzureUploadResult? Run(string sourcePath, Uri destination, UploadOptions options, IOperationContext context)
         {
+            RegisterSecrets(destination, options.Credential, context);
             try
             {
                 return RunCore(sourcePath, destination, options, context);
@@ -54,6 +55,22 @@ namespace AzureLinuxImage.Azure
                 // redacted error naming the destination (issue 15); Azure.Core and HttpClient may echo the SAS.
                 throw new AzureLinuxImageException("UploadFailed", ErrorKind.ResourceUnavailable,
                     SecretRedaction.Redact($"Cannot upload to {DisplayOf(destination)}: {Describe(e)}"));
+            }
+        }
+
+        /// <summary>
+        /// Tells the CI host (Azure Pipelines, GitHub Actions) the SAS signature and any token before anything is
+        /// written, so its logs mask them everywhere, other steps' lines included (issue 23). Idempotent.
+        /// </summary>
+        public static void RegisterSecrets(Uri destination, object? credential, IOperationContext context)
+        {
+            foreach (string secret in SecretRedaction.SecretsOf(destination))
+            {
+                context.RegisterSecret(secret);
+            }
+            foreach (string secret in AzureCredentials.SecretsOf(credential))
+            {
+                context.RegisterSecret(secret);
             }
         }
 

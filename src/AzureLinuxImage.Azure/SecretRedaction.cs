@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Text.RegularExpressions;
 
 namespace AzureLinuxImage.Azure
@@ -29,6 +30,24 @@ namespace AzureLinuxImage.Azure
             }
             string s = SecretParameter.Replace(text, m => m.Groups["name"].Value + Redacted);
             return BearerValue.Replace(s, m => m.Groups["name"].Value + Redacted);
+        }
+
+        /// <summary>
+        /// The secret values of a URL (a SAS's sig, any token or secret parameter), as written in the URL and,
+        /// when different, percent-decoded: a log may show either form, so the CI host is told both (issue 23).
+        /// </summary>
+        public static IEnumerable<string> SecretsOf(Uri url)
+        {
+            foreach (Match m in SecretParameter.Matches(url.OriginalString))
+            {
+                string value = m.Groups["value"].Value;
+                yield return value;
+                string decoded = Uri.UnescapeDataString(value);
+                if (decoded != value)
+                {
+                    yield return decoded;
+                }
+            }
         }
 
         /// <summary>The blob URL users see: scheme, host, path; no query string at all (the SAS is the secret).</summary>

@@ -9,12 +9,23 @@ namespace AzureLinuxImage.Cli
         private static int Main(string[] args)
         {
             var root = new RootCommand("azlinux: take a Linux disk image from any hypervisor to a working VM in Azure.");
+            root.Options.Add(NoPipelineLogging);
             foreach (Command verb in AllVerbs())
             {
                 root.Subcommands.Add(verb);
             }
             return root.Parse(args).Invoke();
         }
+
+        /// <summary>
+        /// Every verb takes it: no Azure Pipelines / GitHub Actions logging commands even when TF_BUILD=True or
+        /// GITHUB_ACTIONS=true (issue 23). Read-only after construction.
+        /// </summary>
+        internal static readonly Option<bool> NoPipelineLogging = new Option<bool>("--no-pipeline-logging")
+        {
+            Description = "Write no Azure Pipelines (##vso) or GitHub Actions (::) logging commands, even in a pipeline.",
+            Recursive = true,
+        };
 
         /// <summary>Every verb, one file each under Verbs/.</summary>
         internal static Command[] AllVerbs() => new Command[]

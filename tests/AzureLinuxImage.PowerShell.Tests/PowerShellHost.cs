@@ -57,6 +57,11 @@ namespace AzureLinuxImage.PowerShellTests
             psi.Environment["POWERSHELL_UPDATECHECK"] = "Off";
             psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
             psi.Environment["DOTNET_NOLOGO"] = "1";
+            // CI may run under Azure Pipelines or GitHub Actions: suites run as on a console unless a test sets a
+            // host itself (issue 23, Hosts.Tests.ps1).
+            psi.Environment.Remove("TF_BUILD");
+            psi.Environment.Remove("GITHUB_ACTIONS");
+            psi.Environment.Remove("GITHUB_STEP_SUMMARY");
         }
 
         /// <summary>A ProcessStartInfo for pwsh with <paramref name="arguments"/>, started in <paramref name="workingDirectory"/>.</summary>

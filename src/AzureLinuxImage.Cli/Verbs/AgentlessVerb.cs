@@ -36,7 +36,7 @@ namespace AzureLinuxImage.Cli.Verbs
                     Force = parse.GetValue(force),
                 };
                 bool dry = parse.GetValue(dryRun);
-                using var context = new CliContext(dryRun: dry, verbose: parse.GetValue(verbose));
+                using var context = new CliContext(parse, dryRun: dry, verbose: parse.GetValue(verbose));
                 return ChangeText.Write(InstallAgentlessProvisioning.Run(options, context), parse.GetValue(json), dry, parse.GetValue(destination) ?? imagePath ?? rootPath!);
             }));
             return command;

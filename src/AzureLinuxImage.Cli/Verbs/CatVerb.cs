@@ -15,7 +15,7 @@ namespace AzureLinuxImage.Cli.Verbs
             var command = new Command("cat", "Write a file from inside a Linux disk image to standard output, without mounting it.") { image, path };
             command.SetAction(parse => CliErrors.Run(() =>
             {
-                using var context = new CliContext();
+                using var context = new CliContext(parse);
                 string source = parse.GetValue(image)!;
                 bool isRoot = Directory.Exists(source);
                 using Stream stdout = Console.OpenStandardOutput();

@@ -24,7 +24,7 @@ namespace AzureLinuxImage.Cli.Verbs
             };
             command.SetAction(parse => CliErrors.Run(() =>
             {
-                using var context = new CliContext(verbose: parse.GetValue(verbose));
+                using var context = new CliContext(parse, verbose: parse.GetValue(verbose));
                 DiskImageInfo info = ConvertToFixedVhd.Run(parse.GetValue(source)!, parse.GetValue(destination), parse.GetValue(force), parse.GetValue(skip), context,
                     flush: !parse.GetValue(noFlush))!;
                 if (parse.GetValue(json))

@@ -52,7 +52,7 @@ namespace AzureLinuxImage.Cli.Verbs
                     },
                 };
                 bool dry = parse.GetValue(dryRun);
-                using var context = new CliContext(dryRun: dry, verbose: parse.GetValue(verbose));
+                using var context = new CliContext(parse, dryRun: dry, verbose: parse.GetValue(verbose));
                 IReadOnlyList<LinuxImageChange> changes = RepairLinuxImage.Run(options, context);
                 return ChangeText.Write(changes, parse.GetValue(json), dry, parse.GetValue(destination) ?? imagePath ?? rootPath!);
             }));

@@ -44,7 +44,7 @@ namespace AzureLinuxImage.Cli.Verbs
                     TruncateLogs = parse.GetValue(truncateLogs),
                 };
                 bool dry = parse.GetValue(dryRun);
-                using var context = new CliContext(dryRun: dry, verbose: parse.GetValue(verbose));
+                using var context = new CliContext(parse, dryRun: dry, verbose: parse.GetValue(verbose));
                 return ChangeText.Write(ClearLinuxImageState.Run(options, context), parse.GetValue(json), dry, parse.GetValue(destination) ?? imagePath ?? rootPath!);
             }));
             return command;

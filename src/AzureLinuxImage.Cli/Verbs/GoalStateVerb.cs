@@ -19,7 +19,7 @@ namespace AzureLinuxImage.Cli.Verbs
             };
             command.SetAction(parse => CliErrors.Run(() =>
             {
-                using var context = new CliContext(verbose: parse.GetValue(verbose));
+                using var context = new CliContext(parse, verbose: parse.GetValue(verbose));
                 WireServerGoalStateResult result = GetWireServerGoalState.Run(new WireServerOptions
                 {
                     Endpoint = parse.GetValue(endpoint),

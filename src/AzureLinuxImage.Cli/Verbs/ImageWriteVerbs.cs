@@ -187,7 +187,7 @@ namespace AzureLinuxImage.Cli.Verbs
             public int Run(ParseResult parse, Func<CliContext, LinuxImageWriteResult> body)
             {
                 LinuxImageWriteResult result;
-                using (var context = new CliContext(parse.GetValue(DryRun), parse.GetValue(Verbose)))
+                using (var context = new CliContext(parse, parse.GetValue(DryRun), parse.GetValue(Verbose)))
                 {
                     result = body(context);
                 }

@@ -21,7 +21,7 @@ namespace AzureLinuxImage.Cli.Verbs
             };
             command.SetAction(parse => CliErrors.Run(() =>
             {
-                using var context = new CliContext(verbose: parse.GetValue(verbose));
+                using var context = new CliContext(parse, verbose: parse.GetValue(verbose));
                 InstanceMetadataResult result = GetInstanceMetadata.Run(new InstanceMetadataOptions
                 {
                     Path = parse.GetValue(path),

@@ -13,7 +13,7 @@ namespace AzureLinuxImage.Cli.Verbs
             var command = new Command("info", "Describe a disk image and whether Azure takes it as it is.") { image, json };
             command.SetAction(parse => CliErrors.Run(() =>
             {
-                using var context = new CliContext();
+                using var context = new CliContext(parse);
                 DiskImageInfo info = GetDiskImageInfo.Run(parse.GetValue(image)!, context);
                 if (parse.GetValue(json))
                 {

@@ -19,7 +19,7 @@ namespace AzureLinuxImage.Cli.Verbs
             var command = new Command("ls", "List a directory inside a Linux disk image, without mounting it.") { image, path, json, recursive };
             command.SetAction(parse => CliErrors.Run(() =>
             {
-                using var context = new CliContext();
+                using var context = new CliContext(parse);
                 string source = parse.GetValue(image)!;
                 bool isRoot = Directory.Exists(source);
                 IEnumerable<LinuxImageItem> items = GetLinuxImageItem.Run(isRoot ? null : source, isRoot ? source : null, parse.GetValue(path)!, parse.GetValue(recursive), context);

@@ -33,7 +33,7 @@ namespace AzureLinuxImage.Cli.Verbs
             {
                 bool isNotReady = parse.GetValue(notReady);
                 string rootPath = parse.GetValue(root)!;
-                using var context = new CliContext(parse.GetValue(dryRun), parse.GetValue(verbose));
+                using var context = new CliContext(parse, parse.GetValue(dryRun), parse.GetValue(verbose));
                 WireServerReadyResult result = SendWireServerReady.Run(new WireServerReadyOptions
                 {
                     Endpoint = parse.GetValue(endpoint),

@@ -36,7 +36,7 @@ namespace AzureLinuxImage.Cli.Verbs
             };
             command.SetAction(parse => CliErrors.Run(() =>
             {
-                using var context = new CliContext(parse.GetValue(dryRun), parse.GetValue(verbose));
+                using var context = new CliContext(parse, parse.GetValue(dryRun), parse.GetValue(verbose));
                 string? keyText = parse.GetValue(key);
                 if (keyText != null && File.Exists(keyText))
                 {

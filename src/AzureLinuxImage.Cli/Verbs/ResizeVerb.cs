@@ -16,7 +16,7 @@ namespace AzureLinuxImage.Cli.Verbs
             var command = new Command("resize", "Resize a fixed VHD in place to a whole MiB, moving a GPT backup with it.") { vhd, size, dryRun, json, verbose };
             command.SetAction(parse => CliErrors.Run(() =>
             {
-                using var context = new CliContext(parse.GetValue(dryRun), parse.GetValue(verbose));
+                using var context = new CliContext(parse, parse.GetValue(dryRun), parse.GetValue(verbose));
                 DiskImageInfo? info = ResizeVhdAligned.Run(parse.GetValue(vhd)!, parse.GetValue(size), context);
                 if (info == null)
                 {

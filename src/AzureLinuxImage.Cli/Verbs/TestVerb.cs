@@ -53,8 +53,9 @@ namespace AzureLinuxImage.Cli.Verbs
                     Rules = parse.GetValue(rule)?.ToList() ?? new List<string>(),
                     ExcludeRules = parse.GetValue(exclude)?.ToList() ?? new List<string>(),
                 };
-                using var context = new CliContext(verbose: parse.GetValue(verbose));
+                using var context = new CliContext(parse, verbose: parse.GetValue(verbose));
                 IReadOnlyList<ReadinessFinding> findings = TestLinuxImageReadiness.Run(options, context);
+                context.ReportFindings(findings); // annotations under Azure Pipelines / GitHub Actions (issue 23)
                 string? junitPath = parse.GetValue(junit);
                 if (junitPath != null)
                 {

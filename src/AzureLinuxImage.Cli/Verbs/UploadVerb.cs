@@ -26,7 +26,7 @@ namespace AzureLinuxImage.Cli.Verbs
             };
             command.SetAction(parse => CliErrors.Run(() =>
             {
-                using var context = new CliContext(verbose: parse.GetValue(verbose));
+                using var context = new CliContext(parse, verbose: parse.GetValue(verbose));
                 if (!Uri.TryCreate(parse.GetValue(url), UriKind.Absolute, out Uri? destination))
                 {
                     throw new Errors.AzureLinuxImageException("InvalidDestination", Errors.ErrorKind.InvalidArgument, "The URL is not an absolute http(s) URL.");

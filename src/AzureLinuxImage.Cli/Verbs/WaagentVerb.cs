@@ -122,7 +122,7 @@ namespace AzureLinuxImage.Cli.Verbs
 
                 // --dry-run is the context declining, exactly as -WhatIf: one code path plans, warns and reports.
                 WaagentConfigChangeResult result;
-                using (var context = new CliContext(parse.GetValue(dryRun), parse.GetValue(verbose)))
+                using (var context = new CliContext(parse, parse.GetValue(dryRun), parse.GetValue(verbose)))
                 {
                     result = SetWaagentConfig.Run(options, context);
                 }

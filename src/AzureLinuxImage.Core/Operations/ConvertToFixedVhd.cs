@@ -76,13 +76,14 @@ namespace AzureLinuxImage.Operations
             }
 
             long total = source.VirtualSize;
-            string status = $"{source.Path} -> {output}";
+            // Bytes done, rate and time left (issue 23); the path pair says which conversion it is.
+            var meter = new ByteProgress(context, Activity, $"{source.Path} -> {output}", total);
             // The same aligned disk an upload sends (issue 15): padded to the size, the GPT backup moved.
             using AlignedDiskImage aligned = AlignedDiskImage.Create(source, size, output);
             ReportAlignment(aligned, output, context);
-            FixedVhdWriter.Write(aligned, output, size, force, done => context.Progress(Activity, status, Math.Min(done, total), total), context.Cancellation,
+            FixedVhdWriter.Write(aligned, output, size, force, meter.Report, context.Cancellation,
                 flush: flush, warning: context.Warning);
-            context.Progress(Activity, status, total, total);
+            meter.Complete();
             return GetDiskImageInfo.Run(output, context);
         }
 

@@ -4,6 +4,7 @@ using System.Collections.ObjectModel;
 using System.Management.Automation;
 using System.Threading;
 using AzureLinuxImage.Errors;
+using AzureLinuxImage.Hosting;
 using AzureLinuxImage.Operations;
 
 namespace AzureLinuxImage.Commands
@@ -11,15 +12,18 @@ namespace AzureLinuxImage.Commands
     /// <summary>
     /// Base of every cmdlet: file-system path resolution through the provider, the bridge from Core's
     /// IOperationContext to PowerShell's streams (progress, verbose, warning, ShouldProcess), error
-    /// records with stable ids, and cancellation on Ctrl+C (StopProcessing).
+    /// records with stable ids, and cancellation on Ctrl+C (StopProcessing). Under Azure Pipelines or
+    /// GitHub Actions it also speaks the host's logging commands (issue 23, <see cref="PipelineLog"/>).
     /// </summary>
-    public abstract class AzureLinuxImageCmdlet : PSCmdlet, IOperationContext
+    public abstract class AzureLinuxImageCmdlet : PSCmdlet, IOperationContext, IPipelineContext
     {
         private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(250);
         private readonly CancellationTokenSource stop = new CancellationTokenSource();
         private readonly Dictionary<string, ProgressRecord> progress = new Dictionary<string, ProgressRecord>();
         private readonly HashSet<string> finished = new HashSet<string>();
         private DateTime lastProgress = DateTime.MinValue;
+        private PipelineLog? pipeline;
+        private bool pipelineChecked;
 
         /// <summary>
         /// Progress activity ids: one per cmdlet type, so nested progress bars do not collide, and the same in
@@ -40,10 +44,39 @@ namespace AzureLinuxImage.Commands
 
         CancellationToken IOperationContext.Cancellation => stop.Token;
 
+        /// <summary>
+        /// The CI host's log (TF_BUILD=True, GITHUB_ACTIONS=true), or null: elsewhere, with -NoPipelineLogging,
+        /// or with AZURELINUXIMAGE_NO_PIPELINE_LOGGING set. Made on first use, after parameter binding. Its lines
+        /// go where Write-Host's go (the information stream tagged PSHOST), which the agent reads as the step's output.
+        /// </summary>
+        PipelineLog? IPipelineContext.Pipeline
+        {
+            get
+            {
+                if (!pipelineChecked)
+                {
+                    pipelineChecked = true;
+                    pipeline = PipelineLog.FromEnvironment(PipelineLog.ProcessEnvironment,
+                        line => WriteInformation(new HostInformationMessage { Message = line }, new[] { "PSHOST" }), PipelineLoggingDisabled);
+                }
+                return pipeline;
+            }
+        }
+
+        /// <summary>Set by the -NoPipelineLogging switch of the cmdlets that have one.</summary>
+        private protected bool PipelineLoggingDisabled { get; set; }
+
         bool IOperationContext.ShouldProcess(string target, string action) => ShouldProcess(target, action);
 
         void IOperationContext.Progress(string activity, string status, long done, long total)
         {
+            PipelineLog? log = ((IPipelineContext)this).Pipeline;
+            if (log != null && log.Kind == PipelineKind.AzureDevOps)
+            {
+                // task.setprogress every few seconds instead of a bar redrawn into the log (issue 23).
+                log.Progress(activity, done, total);
+                return;
+            }
             bool complete = done >= total;
             if (complete && !progress.ContainsKey(activity) && finished.Contains(activity))
             {
@@ -90,8 +123,18 @@ namespace AzureLinuxImage.Commands
         /// <summary>Cancels running operations.</summary>
         protected override void StopProcessing() => stop.Cancel();
 
-        /// <summary>Closes any progress bar left open (an error mid-way) with a Completed record.</summary>
-        protected override void EndProcessing() => CompleteProgress();
+        /// <summary>
+        /// Closes any progress bar left open (an error mid-way) with a Completed record; under Azure Pipelines a
+        /// run that annotated only warnings ends with task.complete result=SucceededWithIssues.
+        /// </summary>
+        protected override void EndProcessing()
+        {
+            CompleteProgress();
+            if (pipeline != null)
+            {
+                pipeline.Finish(PipelineReporting.FinishMessage(pipeline));
+            }
+        }
 
         private void CompleteProgress()
         {

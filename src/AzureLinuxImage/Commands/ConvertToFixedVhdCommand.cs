@@ -29,6 +29,14 @@ namespace AzureLinuxImage.Commands
         [Parameter]
         public SwitchParameter NoFlush { get; set; }
 
+        /// <summary>No Azure Pipelines / GitHub Actions logging commands even when TF_BUILD or GITHUB_ACTIONS is set (issue 23).</summary>
+        [Parameter]
+        public SwitchParameter NoPipelineLogging
+        {
+            get => PipelineLoggingDisabled;
+            set => PipelineLoggingDisabled = value;
+        }
+
         /// <inheritdoc />
         protected override void ProcessRecord()
         {

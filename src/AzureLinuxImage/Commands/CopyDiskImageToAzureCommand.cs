@@ -52,6 +52,21 @@ namespace AzureLinuxImage.Commands
         [Parameter]
         public SwitchParameter Force { get; set; }
 
+        /// <summary>No Azure Pipelines / GitHub Actions logging commands even when TF_BUILD or GITHUB_ACTIONS is set (issue 23).</summary>
+        [Parameter]
+        public SwitchParameter NoPipelineLogging
+        {
+            get => PipelineLoggingDisabled;
+            set => PipelineLoggingDisabled = value;
+        }
+
+        /// <summary>Registers the SAS signature and any token with the CI host before anything else is written (issue 23).</summary>
+        protected override void BeginProcessing()
+        {
+            base.BeginProcessing();
+            CopyDiskImageToAzure.RegisterSecrets(Destination, Credential is PSObject pso ? pso.BaseObject : Credential, Context);
+        }
+
         /// <inheritdoc />
         protected override void ProcessRecord()
         {

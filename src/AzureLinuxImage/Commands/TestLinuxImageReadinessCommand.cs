@@ -46,6 +46,14 @@ namespace AzureLinuxImage.Commands
         [Parameter]
         public SwitchParameter Quiet { get; set; }
 
+        /// <summary>No Azure Pipelines / GitHub Actions logging commands even when TF_BUILD or GITHUB_ACTIONS is set (issue 23).</summary>
+        [Parameter]
+        public SwitchParameter NoPipelineLogging
+        {
+            get => PipelineLoggingDisabled;
+            set => PipelineLoggingDisabled = value;
+        }
+
         /// <inheritdoc />
         protected override void ProcessRecord()
         {
@@ -66,6 +74,7 @@ namespace AzureLinuxImage.Commands
                         ExcludeRules = ExcludeRule?.ToList() ?? new List<string>(),
                     };
                     IReadOnlyList<ReadinessFinding> findings = TestLinuxImageReadiness.Run(options, Context);
+                    Context.ReportFindings(findings); // annotations under Azure Pipelines / GitHub Actions (issue 23)
                     if (Quiet)
                     {
                         WriteObject(findings.All(f => f.Status != ReadinessStatus.Fail));

@@ -84,6 +84,10 @@ namespace AzureLinuxImage.Tests.Infrastructure
                 psi.ArgumentList.Add(a);
             }
             psi.Environment["LC_ALL"] = "C";
+            // CI may run under Azure Pipelines or GitHub Actions: the tools (azlinux) run as on a console unless a
+            // test sets a host itself (issue 23, PipelineCliTests).
+            psi.Environment.Remove("TF_BUILD");
+            psi.Environment.Remove("GITHUB_ACTIONS");
             using var p = Process.Start(psi)!;
             var stdout = new StringBuilder();
             var stderr = new StringBuilder();

@@ -23,7 +23,8 @@ namespace AzureLinuxImage.Tests.Surface
         /// below the disk formats (qcow2 clusters are zstd, VHDX headers CRC-32C); IO is the file
         /// access under the disks. Provisioning (wire server, IMDS) talks to Azure from inside a VM,
         /// reads no image, and sits beside Readiness under the Operations that expose it. Hosting only
-        /// says where the module's dependencies load from and uses nothing.
+        /// says where the module's dependencies load from and which CI host a process runs under (its logging
+        /// commands, issue 23), and uses nothing.
         /// </summary>
         public static readonly IReadOnlyDictionary<string, int> Ranks = new Dictionary<string, int>
         {
