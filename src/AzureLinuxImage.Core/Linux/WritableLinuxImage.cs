@@ -110,6 +110,10 @@ namespace AzureLinuxImage.Linux
                     {
                         details.Add("inodes " + string.Join(", ", xfs.TouchedInodes));
                     }
+                    if (fsWriter is XfsFileSystemWriter x && x.NotCrashAtomic.Count > 0)
+                    {
+                        details.Add("rewritten in place, not crash-atomic (a crash during the commit can leave them mixed; the file system stays consistent): " + string.Join(", ", x.NotCrashAtomic));
+                    }
                     result.Add(new VolumeChange(device.Description, device.Changes.Select(c => (c.Offset, c.Length, c.Stage.ToString())).ToList(), details));
                 }
                 return result;
@@ -171,14 +175,10 @@ namespace AzureLinuxImage.Linux
                         WritableDiskImage.Open(source).Dispose();
                     }
                 }
-                temporary = Path.Combine(Path.GetDirectoryName(target) ?? ".", "." + Path.GetFileName(target) + "." + Guid.NewGuid().ToString("N").Substring(0, 8) + ".partial");
+                temporary = TemporaryNextTo(target);
                 try
                 {
-                    using (var from = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.None))
-                    using (var to = new FileStream(temporary, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.None))
-                    {
-                        SparseCopy.Copy(from, to, cancel);
-                    }
+                    CopySparse(source, temporary, cancel);
                     disk = WritableDiskImage.Open(temporary);
                 }
                 catch
@@ -297,12 +297,8 @@ namespace AzureLinuxImage.Linux
                 {
                     throw new AzureLinuxImageException("DestinationExists", ErrorKind.AlreadyExists, $"{destination} appeared while the change was planned; nothing was written.", destination);
                 }
-                temporary = Path.Combine(Path.GetDirectoryName(destination) ?? ".", "." + Path.GetFileName(destination) + "." + Guid.NewGuid().ToString("N").Substring(0, 8) + ".partial");
-                using (var from = new FileStream(SourcePath, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.None))
-                using (var to = new FileStream(temporary, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.None))
-                {
-                    SparseCopy.Copy(from, to, cancel);
-                }
+                temporary = TemporaryNextTo(destination);
+                CopySparse(SourcePath, temporary, cancel);
                 if (File.GetLastWriteTimeUtc(SourcePath) != openedAt)
                 {
                     throw new AzureLinuxImageException("ImageChangedDuringEdit", ErrorKind.ResourceUnavailable,
@@ -365,6 +361,19 @@ namespace AzureLinuxImage.Linux
             if (File.Exists(target) && !overwrite)
             {
                 throw new AzureLinuxImageException("DestinationExists", ErrorKind.AlreadyExists, $"{target} already exists. Use -Force (--force) to overwrite it.", target);
+            }
+        }
+
+        /// <summary>A hidden, unique temporary file name in the destination's folder (renamed over it on commit).</summary>
+        private static string TemporaryNextTo(string target) =>
+            Path.Combine(Path.GetDirectoryName(target) ?? ".", "." + Path.GetFileName(target) + "." + Guid.NewGuid().ToString("N").Substring(0, 8) + ".partial");
+
+        private static void CopySparse(string source, string temporary, CancellationToken cancel)
+        {
+            using (var from = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.None))
+            using (var to = new FileStream(temporary, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.None))
+            {
+                SparseCopy.Copy(from, to, cancel);
             }
         }
 
