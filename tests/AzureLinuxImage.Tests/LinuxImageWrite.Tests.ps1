@@ -6,6 +6,10 @@
 BeforeDiscovery {
     $script:haveTools = [bool](Get-Command mkfs.ext4 -ErrorAction SilentlyContinue) -and [bool](Get-Command debugfs -ErrorAction SilentlyContinue)
     if (-not $script:haveTools -and $env:CI -eq 'true') { throw 'mkfs.ext4 and debugfs (e2fsprogs) are needed for LinuxImageWrite.Tests.ps1 in CI.' }
+    # The real Debian 12 image (tests/fixtures/build-debian-image.sh) needs its cached root and qemu-img (for the VHDX).
+    $rootfs = if ($env:DEBIAN_ROOTFS_CACHE) { $env:DEBIAN_ROOTFS_CACHE } else { '/var/tmp/debian12-rootfs' }
+    $script:haveDebian = $script:haveTools -and (Test-Path (Join-Path $rootfs '.complete')) -and [bool](Get-Command qemu-img -ErrorAction SilentlyContinue) -and [bool](Get-Command sgdisk -ErrorAction SilentlyContinue)
+    if (-not $script:haveDebian -and $env:CI -eq 'true') { throw "The Debian 12 root cache ($rootfs), qemu-img and sgdisk are needed for LinuxImageWrite.Tests.ps1 in CI." }
 }
 
 BeforeAll {
@@ -141,8 +145,10 @@ Describe 'Set-WaagentConfig on an image' -Skip:(-not $script:haveTools) {
 
     It '-ImagePath with -WhatIf changes nothing' {
         $before = Get-Hash $img
-        Set-WaagentConfig -ImagePath $img -ProvisioningAgent waagent -WhatIf
+        $r = Set-WaagentConfig -ImagePath $img -ProvisioningAgent waagent -WhatIf -PassThru -ErrorAction Stop
         Get-Hash $img | Should -Be $before
+        # Declined: nothing changed, nothing passed on; and no error (a typed -ImagePath resolves to its own handling).
+        $r | Should -BeNullOrEmpty
     }
 
     It 'refuses a qcow2 image with the advice to convert first' -Skip:(-not (Get-Command qemu-img -ErrorAction SilentlyContinue)) {
@@ -151,5 +157,55 @@ Describe 'Set-WaagentConfig on an image' -Skip:(-not $script:haveTools) {
         Set-WaagentConfig -ImagePath $q -AzureRecommended -ErrorVariable err -ErrorAction SilentlyContinue
         $err[0].FullyQualifiedErrorId | Should -BeLike 'ImageFormatNotWritable*'
         $err[0].Exception.Message | Should -Match 'ConvertTo-FixedVhd'
+    }
+}
+
+Describe 'The image pipeline on a real Debian 12 image, bound by property' -Skip:(-not $script:haveDebian) {
+    BeforeAll {
+        $raw = Join-Path $TestDrive 'debian12.raw'
+        & bash (Join-Path $PSScriptRoot '../fixtures/build-debian-image.sh') $raw *> $null
+        if ($LASTEXITCODE -ne 0) { throw "build-debian-image.sh failed for $raw" }
+        $vhdx = Join-Path $TestDrive 'debian12.vhdx'
+        & qemu-img convert -O vhdx $raw $vhdx
+        if ($LASTEXITCODE -ne 0) { throw "qemu-img convert failed for $vhdx" }
+        Remove-Item $raw
+        $vhd = Join-Path $TestDrive 'debian12.vhd'
+
+        # The root file system (GPT partition 'rootfs') as debugfs/e2fsck address it: image?offset=bytes.
+        function Get-RootDevice([string] $Image) {
+            $table = (& sfdisk --json $Image | ConvertFrom-Json).partitiontable
+            $root = $table.partitions | Where-Object name -eq 'rootfs'
+            "${Image}?offset=$($root.start * 512)"
+        }
+    }
+
+    It 'Get-Item x.vhdx | ConvertTo-FixedVhd | Set-WaagentConfig -AzureRecommended -PassThru | Test-LinuxImageReadiness' {
+        $findings = Get-Item $vhdx | ConvertTo-FixedVhd | Set-WaagentConfig -AzureRecommended -PassThru -WarningAction SilentlyContinue | Test-LinuxImageReadiness
+        # Test-LinuxImageReadiness read the converted image that Set-WaagentConfig changed.
+        ($findings | Where-Object RuleId -eq 'WaagentResourceDiskSwap').Status | Should -Be 'Pass'
+        ($findings | Where-Object RuleId -eq 'WaagentResourceDiskSwap').Path | Should -Be $vhd
+        $device = Get-RootDevice $vhd
+        & e2fsck -fn $device *> $null
+        $LASTEXITCODE | Should -Be 0
+        $conf = Get-Debugfs $device 'cat /etc/waagent.conf'
+        $conf | Should -Match '(?m)^ResourceDisk.Format=y'
+        $conf | Should -Match '(?m)^ResourceDisk.EnableSwap=y'
+        $conf | Should -Match '(?m)^ResourceDisk.SwapSizeMB=2048'
+    }
+
+    It 'takes an object with an ImagePath as the image, even when its Path is a waagent.conf file (no guessing by content)' {
+        $hostConf = Join-Path $TestDrive 'waagent.conf'
+        Set-Content -Path $hostConf -Value "ResourceDisk.SwapSizeMB=0`n" -NoNewline
+        $info = Get-DiskImageInfo -Path $vhd
+        $info.ImagePath | Should -Be $info.Path
+        [pscustomobject]@{ Path = $hostConf; ImagePath = $info.ImagePath } | Set-WaagentConfig -ResourceDiskSwapSizeMB 4096 -Confirm:$false -WarningAction SilentlyContinue
+        Get-Content -Raw $hostConf | Should -Be "ResourceDisk.SwapSizeMB=0`n"
+        Get-Debugfs (Get-RootDevice $vhd) 'cat /etc/waagent.conf' | Should -Match '(?m)^ResourceDisk.SwapSizeMB=4096'
+        # -Path typed on the command line with an ImagePath from the pipeline is ambiguous: refused.
+        [pscustomobject]@{ ImagePath = $info.ImagePath } | Set-WaagentConfig -Path $hostConf -ResourceDiskSwapSizeMB 1 -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'PathAndImagePath*'
+        Get-Content -Raw $hostConf | Should -Be "ResourceDisk.SwapSizeMB=0`n"
+        Set-WaagentConfig -ResourceDiskSwapSizeMB 1 -ErrorVariable none -ErrorAction SilentlyContinue
+        $none[0].FullyQualifiedErrorId | Should -BeLike 'TargetRequired*'
     }
 }

@@ -83,6 +83,14 @@ namespace AzureLinuxImage.Disks
         /// <summary>True when <see cref="WriteAt"/> can change the image (a fixed VHD or raw file opened for writing).</summary>
         internal virtual bool IsWritable => false;
 
+        /// <summary>
+        /// Makes an image opened read-only writable (issue 17: plan on one open, commit on the same): the file
+        /// is reopened for writing, or a byte-identical copy at <paramref name="path"/> takes its place.
+        /// Only formats whose virtual byte N sits at a fixed file offset can.
+        /// </summary>
+        internal virtual void ReopenForWriting(string path, DateTime? unchangedSince) =>
+            throw new InvalidOperationException($"{Path} cannot be written.");
+
         /// <summary>Writes virtual bytes in place; only images whose virtual byte N sits at a fixed file offset can.</summary>
         internal void WriteAt(long offset, ReadOnlySpan<byte> data)
         {

@@ -28,6 +28,8 @@ namespace AzureLinuxImage.Disks
 
         internal override bool IsWritable => file.IsWritable;
 
+        internal override void ReopenForWriting(string path, System.DateTime? unchangedSince) => file.ReopenForWriting(path, unchangedSince);
+
         // Virtual byte N is file byte N (the fixed VHD's footer follows the data and is never reached: WriteAt stops at the virtual size).
         protected override void WriteCore(long offset, System.ReadOnlySpan<byte> data) => file.Write(offset, data);
 

@@ -12,7 +12,7 @@ namespace AzureLinuxImage.IO
     /// </summary>
     internal sealed class ImageFile : IDisposable
     {
-        private readonly FileStream stream;
+        private FileStream stream;
         private readonly object gate = new object();
 
         private ImageFile(string path, FileStream stream)
@@ -67,6 +67,62 @@ namespace AzureLinuxImage.IO
             catch (IOException e) when (!(e is FileNotFoundException))
             {
                 throw new AzureLinuxImageException("ImageOpenFailed", ErrorKind.ResourceUnavailable, $"{full}: cannot open the file: {e.Message}", full, e);
+            }
+        }
+
+        /// <summary>
+        /// Issue 17, one open per edit: the image was read and the change planned on a read-only handle;
+        /// once confirmed, the handle is swapped for a read-write one on <paramref name="path"/> (the file
+        /// itself, or a byte-identical copy of it made for a destination), so the commit writes what was
+        /// planned without opening and parsing the image again. <paramref name="unchangedSince"/> (the file's
+        /// last write time when it was first opened) is checked once the write handle holds the exclusive
+        /// lock: an image changed meanwhile is refused, nothing written.
+        /// </summary>
+        public void ReopenForWriting(string path, DateTime? unchangedSince)
+        {
+            string full = System.IO.Path.GetFullPath(path);
+            lock (gate)
+            {
+                if (IsWritable)
+                {
+                    throw new InvalidOperationException($"{Path} is open for writing already.");
+                }
+                bool same = string.Equals(full, Path, StringComparison.Ordinal);
+                if (same)
+                {
+                    // Our own shared lock (FileShare.Read is flock(LOCK_SH) in .NET on Unix) would refuse the exclusive one.
+                    stream.Dispose();
+                }
+                FileStream rw;
+                try
+                {
+                    rw = new FileStream(full, FileMode.Open, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.None);
+                }
+                catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+                {
+                    if (same)
+                    {
+                        stream = new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.None);
+                    }
+                    string id = e is UnauthorizedAccessException ? "ImageAccessDenied" : "ImageOpenFailed";
+                    throw new AzureLinuxImageException(id, ErrorKind.ResourceUnavailable, $"{full}: cannot open the file for writing: {e.Message}", full, e);
+                }
+                if (rw.Length != Length || (unchangedSince.HasValue && File.GetLastWriteTimeUtc(full) != unchangedSince.Value))
+                {
+                    rw.Dispose();
+                    if (same)
+                    {
+                        stream = new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.None);
+                    }
+                    throw new AzureLinuxImageException("ImageChangedDuringEdit", ErrorKind.ResourceUnavailable,
+                        $"{full} changed while the edit was planned (by another program?); nothing was written. Run the command again.", full);
+                }
+                if (!same)
+                {
+                    stream.Dispose();
+                }
+                stream = rw;
+                IsWritable = true;
             }
         }
 

@@ -52,13 +52,16 @@ namespace AzureLinuxImage.Linux
         private readonly LinuxImage image;
         private readonly MountedFileSystemWriter writer;
         private readonly List<(StagedBlockDevice Device, IFileSystemWriter Writer)> staged;
-        private readonly string? temporary;
         private readonly string? destination;
         private readonly bool overwrite;
+        private readonly DateTime? planOnly;
+        private CancellationToken cancel;
+        private string? temporary;
         private bool committed;
 
-        private WritableLinuxImage(string source, LinuxImage image, MountedFileSystemWriter writer, List<(StagedBlockDevice, IFileSystemWriter)> staged, bool dryRun, string? temporary, string? destination, bool overwrite)
+        private WritableLinuxImage(string source, LinuxImage image, MountedFileSystemWriter writer, List<(StagedBlockDevice, IFileSystemWriter)> staged, bool dryRun, string? temporary, string? destination, bool overwrite, DateTime? planOnly)
         {
+            this.planOnly = planOnly;
             SourcePath = source;
             this.image = image;
             this.writer = writer;
@@ -107,6 +110,10 @@ namespace AzureLinuxImage.Linux
                     {
                         details.Add("inodes " + string.Join(", ", xfs.TouchedInodes));
                     }
+                    if (fsWriter is XfsFileSystemWriter x && x.NotCrashAtomic.Count > 0)
+                    {
+                        details.Add("rewritten in place, not crash-atomic (a crash during the commit can leave them mixed; the file system stays consistent): " + string.Join(", ", x.NotCrashAtomic));
+                    }
                     result.Add(new VolumeChange(device.Description, device.Changes.Select(c => (c.Offset, c.Length, c.Stage.ToString())).ToList(), details));
                 }
                 return result;
@@ -118,7 +125,20 @@ namespace AzureLinuxImage.Linux
         /// instead (the source stays untouched; <paramref name="overwrite"/> allows replacing an existing file).
         /// <paramref name="dryRun"/>: stage and list only; <see cref="Commit"/> then refuses.
         /// </summary>
-        public static WritableLinuxImage Open(string imagePath, string? destination, bool dryRun, bool overwrite = false, CancellationToken cancel = default)
+        public static WritableLinuxImage Open(string imagePath, string? destination, bool dryRun, bool overwrite = false, CancellationToken cancel = default) =>
+            Open(imagePath, destination, dryRun, plan: false, overwrite, cancel);
+
+        /// <summary>
+        /// Opens <paramref name="imagePath"/> read-only to stage a change, list it (-WhatIf, -Confirm) and, when
+        /// confirmed, <see cref="Commit"/> exactly what was staged: the commit reopens the file for writing (in
+        /// place), or copies it to a temporary file next to <paramref name="destination"/> and writes that, so
+        /// the image is opened and parsed once per edit. Disposing without committing writes nothing and needs
+        /// no write access; an image changed by someone else after it was opened is refused at the commit.
+        /// </summary>
+        public static WritableLinuxImage OpenToPlan(string imagePath, string? destination, bool overwrite = false, CancellationToken cancel = default) =>
+            Open(imagePath, destination, dryRun: false, plan: true, overwrite, cancel);
+
+        private static WritableLinuxImage Open(string imagePath, string? destination, bool dryRun, bool plan, bool overwrite, CancellationToken cancel)
         {
             string source = Path.GetFullPath(imagePath);
             string? target = destination == null ? null : Path.GetFullPath(destination);
@@ -133,8 +153,10 @@ namespace AzureLinuxImage.Linux
 
             DiskImage disk;
             string? temporary = null;
-            if (dryRun)
+            DateTime? openedAt = null;
+            if (dryRun || plan)
             {
+                openedAt = File.GetLastWriteTimeUtc(source);
                 // Same refusals as a real run (format, destination), without write access.
                 disk = DiskImage.Open(source);
                 if (!((disk.Format == DiskFormat.Raw || disk.Format == DiskFormat.Vhd) && disk.Variant == DiskVariant.Fixed))
@@ -153,14 +175,10 @@ namespace AzureLinuxImage.Linux
                         WritableDiskImage.Open(source).Dispose();
                     }
                 }
-                temporary = Path.Combine(Path.GetDirectoryName(target) ?? ".", "." + Path.GetFileName(target) + "." + Guid.NewGuid().ToString("N").Substring(0, 8) + ".partial");
+                temporary = TemporaryNextTo(target);
                 try
                 {
-                    using (var from = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.None))
-                    using (var to = new FileStream(temporary, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.None))
-                    {
-                        SparseCopy.Copy(from, to, cancel);
-                    }
+                    CopySparse(source, temporary, cancel);
                     disk = WritableDiskImage.Open(temporary);
                 }
                 catch
@@ -182,7 +200,7 @@ namespace AzureLinuxImage.Linux
                 {
                     return known;
                 }
-                IFileSystemWriter opened = OpenVolume(device, kind, dryRun, stagedDevices);
+                IFileSystemWriter opened = OpenVolume(device, kind, dryRun, plan, stagedDevices);
                 byDevice[device] = opened;
                 return opened;
             }
@@ -204,7 +222,7 @@ namespace AzureLinuxImage.Linux
             {
                 image.RequireFileSystem();
                 var view = (MountedFileSystem)image.FileSystem!;
-                return new WritableLinuxImage(source, image, new MountedFileSystemWriter(view), stagedDevices, dryRun, temporary, target, overwrite);
+                return new WritableLinuxImage(source, image, new MountedFileSystemWriter(view), stagedDevices, dryRun, temporary, target, overwrite, plan ? openedAt : null) { cancel = cancel };
             }
             catch
             {
@@ -230,6 +248,10 @@ namespace AzureLinuxImage.Linux
             if (committed)
             {
                 throw new InvalidOperationException($"{SourcePath}: the changes were committed already.");
+            }
+            if (planOnly.HasValue && (staged.Any(d => d.Device.HasChanges) || writer.Changes.Count > 0))
+            {
+                OpenForCommit(planOnly.Value);
             }
             writer.Commit();
             committed = true;
@@ -261,7 +283,33 @@ namespace AzureLinuxImage.Linux
             }
         }
 
-        private static IFileSystemWriter OpenVolume(BlockDevice device, FileSystemKind kind, bool dryRun, List<(StagedBlockDevice, IFileSystemWriter)> stagedDevices)
+        /// <summary>
+        /// A planned edit, confirmed: the read-only file becomes writable (in place: the same file, checked
+        /// unchanged since it was opened; with a destination: a sparse copy made now next to it), under the
+        /// staged devices, whose sinks write through the disk.
+        /// </summary>
+        private void OpenForCommit(DateTime openedAt)
+        {
+            string writeTo = SourcePath;
+            if (destination != null)
+            {
+                if (File.Exists(destination) && !overwrite)
+                {
+                    throw new AzureLinuxImageException("DestinationExists", ErrorKind.AlreadyExists, $"{destination} appeared while the change was planned; nothing was written.", destination);
+                }
+                temporary = TemporaryNextTo(destination);
+                CopySparse(SourcePath, temporary, cancel);
+                if (File.GetLastWriteTimeUtc(SourcePath) != openedAt)
+                {
+                    throw new AzureLinuxImageException("ImageChangedDuringEdit", ErrorKind.ResourceUnavailable,
+                        $"{SourcePath} changed while the edit was planned (by another program?); nothing was written. Run the command again.", SourcePath);
+                }
+                writeTo = temporary;
+            }
+            image.Disk.ReopenForWriting(writeTo, destination == null ? openedAt : (DateTime?)null);
+        }
+
+        private static IFileSystemWriter OpenVolume(BlockDevice device, FileSystemKind kind, bool dryRun, bool plan, List<(StagedBlockDevice, IFileSystemWriter)> stagedDevices)
         {
             IBlockDeviceSink? sink = null;
             string? notWritable = null;
@@ -269,7 +317,7 @@ namespace AzureLinuxImage.Linux
             {
                 try
                 {
-                    sink = BlockDeviceSinks.For(device);
+                    sink = BlockDeviceSinks.For(device, diskOpenForWriting: !plan);
                 }
                 catch (AzureLinuxImageException e)
                 {
@@ -313,6 +361,19 @@ namespace AzureLinuxImage.Linux
             if (File.Exists(target) && !overwrite)
             {
                 throw new AzureLinuxImageException("DestinationExists", ErrorKind.AlreadyExists, $"{target} already exists. Use -Force (--force) to overwrite it.", target);
+            }
+        }
+
+        /// <summary>A hidden, unique temporary file name in the destination's folder (renamed over it on commit).</summary>
+        private static string TemporaryNextTo(string target) =>
+            Path.Combine(Path.GetDirectoryName(target) ?? ".", "." + Path.GetFileName(target) + "." + Guid.NewGuid().ToString("N").Substring(0, 8) + ".partial");
+
+        private static void CopySparse(string source, string temporary, CancellationToken cancel)
+        {
+            using (var from = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.None))
+            using (var to = new FileStream(temporary, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.None))
+            {
+                SparseCopy.Copy(from, to, cancel);
             }
         }
 

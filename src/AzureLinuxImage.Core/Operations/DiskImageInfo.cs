@@ -13,6 +13,12 @@ namespace AzureLinuxImage.Operations
         /// <summary>Full path of the image file; pipes into the next cmdlet's -Path.</summary>
         public string Path { get; internal set; } = string.Empty;
 
+        /// <summary>
+        /// <see cref="Path"/> again, under the name the cmdlets that change files inside an image bind from the
+        /// pipeline (Set-WaagentConfig -ImagePath): a converted image pipes in as an image, not as a file to guess.
+        /// </summary>
+        public string ImagePath => Path;
+
         /// <summary>Container format, detected by content.</summary>
         public DiskFormat Format { get; internal set; }
 

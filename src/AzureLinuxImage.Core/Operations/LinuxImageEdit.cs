@@ -43,11 +43,11 @@ namespace AzureLinuxImage.Operations
     }
 
     /// <summary>
-    /// The one way operations change files inside an image: the edit is first staged on a dry-run view
-    /// (read-only, no copy) to learn exactly what it changes; that list is what -WhatIf and -Confirm show
-    /// (-Verbose adds the byte ranges and inodes); only when confirmed is the image opened for writing (or
-    /// copied to the destination) and the same edit staged again and committed. The edit must therefore
-    /// be repeatable (content given as a factory, not a one-shot stream).
+    /// The one way operations change files inside an image: the image is opened read-only (no copy) and the
+    /// edit staged, which says exactly what it changes; that list is what -WhatIf and -Confirm show (-Verbose
+    /// adds the byte ranges and inodes); only when confirmed is the file given write access (in place) or
+    /// copied to the destination, and the staged change committed: one open and one staging per edit
+    /// (issue 17's benchmark goal), and what was shown is what is written.
     /// </summary>
     internal static class LinuxImageEdit
     {
@@ -59,18 +59,14 @@ namespace AzureLinuxImage.Operations
         {
             string source = Path.GetFullPath(imagePath);
             string target = destination == null ? source : Path.GetFullPath(destination);
-            IReadOnlyList<ItemChange> planned;
-            IReadOnlyList<VolumeChange> volumes;
-            using (WritableLinuxImage dry = WritableLinuxImage.Open(source, destination, dryRun: true, overwrite: force, context.Cancellation))
+            using WritableLinuxImage image = WritableLinuxImage.OpenToPlan(source, destination, force, context.Cancellation);
+            foreach (string w in image.Warnings)
             {
-                foreach (string w in dry.Warnings)
-                {
-                    context.Warning(w);
-                }
-                edit(dry.FileSystem);
-                planned = dry.Changes.ToList();
-                volumes = dry.VolumeChanges;
+                context.Warning(w);
             }
+            edit(image.FileSystem);
+            IReadOnlyList<ItemChange> planned = image.Changes.ToList();
+            IReadOnlyList<VolumeChange> volumes = image.VolumeChanges;
             foreach (VolumeChange v in volumes)
             {
                 context.Verbose($"{v.Volume}: {v.Bytes} bytes in {v.Ranges.Count} range(s): " +
@@ -88,49 +84,34 @@ namespace AzureLinuxImage.Operations
                 return new LinuxImageWriteResult(target, source, false, planned, volumes);
             }
             context.Cancellation.ThrowIfCancellationRequested();
-            using (WritableLinuxImage image = WritableLinuxImage.Open(source, destination, dryRun: false, overwrite: force, context.Cancellation))
-            {
-                edit(image.FileSystem);
-                IReadOnlyList<ItemChange> done = image.Changes.ToList();
-                IReadOnlyList<VolumeChange> written = image.VolumeChanges;
-                context.Cancellation.ThrowIfCancellationRequested();
-                image.Commit();
-                context.Verbose($"{target}: {done.Count} change(s) committed, {written.Sum(v => v.Bytes)} bytes written.");
-                return new LinuxImageWriteResult(target, source, true, done, written);
-            }
+            // What was listed is what is committed: the same staging, now given write access (one open, one parse).
+            image.Commit();
+            context.Verbose($"{target}: {planned.Count} change(s) committed, {volumes.Sum(v => v.Bytes)} bytes written.");
+            return new LinuxImageWriteResult(target, source, true, planned, volumes);
         }
 
         /// <summary>
         /// Several changes to one image in one staging and one commit (a pipeline of items): an item that
         /// fails is reported through <paramref name="failed"/> (its own changes are not staged: the writers
-        /// stage all of an operation or none) and the others go on; it is not retried in the real pass.
+        /// stage all of an operation or none) and the others go on.
         /// </summary>
         public static LinuxImageWriteResult RunBatch(string imagePath, string? destination, bool force, string action,
             IReadOnlyList<(string Item, Action<IFileSystemWriter> Edit)> items, Action<string, AzureLinuxImageException> failed, IOperationContext context)
         {
-            var skip = new HashSet<int>();
-            bool firstPass = true;
-            LinuxImageWriteResult result = Run(imagePath, destination, force, action, fs =>
+            return Run(imagePath, destination, force, action, fs =>
             {
-                for (int i = 0; i < items.Count; i++)
+                foreach (var (item, itemEdit) in items)
                 {
-                    if (skip.Contains(i))
-                    {
-                        continue;
-                    }
                     try
                     {
-                        items[i].Edit(fs);
+                        itemEdit(fs);
                     }
-                    catch (AzureLinuxImageException e) when (firstPass)
+                    catch (AzureLinuxImageException e)
                     {
-                        skip.Add(i);
-                        failed(items[i].Item, e);
+                        failed(item, e);
                     }
                 }
-                firstPass = false;
             }, context);
-            return result;
         }
 
         /// <summary>An absolute, '/'-separated path inside the image; a typed error otherwise.</summary>
@@ -158,7 +139,7 @@ namespace AzureLinuxImage.Operations
             };
         }
 
-        /// <summary>Writes the content <paramref name="content"/> opens (called once per staging: twice when confirmed) to <paramref name="itemPath"/>.</summary>
+        /// <summary>Writes the content <paramref name="content"/> opens to <paramref name="itemPath"/>.</summary>
         public static LinuxImageWriteResult Run(string imagePath, string itemPath, Func<Stream> content, NewItemAttributes? attributes, string? destination, bool force, IOperationContext context)
         {
             string item = LinuxImageEdit.ItemPath(itemPath);

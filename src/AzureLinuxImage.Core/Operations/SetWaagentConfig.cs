@@ -166,8 +166,9 @@ namespace AzureLinuxImage.Operations
         /// <summary>
         /// Inside an image: the same plan as on a host file, made from the image's /etc/waagent.conf (links
         /// followed inside the image), shown with the blocks it touches, then written through the image's
-        /// writer, which keeps owner, mode, extended attributes and hard links. The file is read again
-        /// when the change is made for real and must not differ from what was planned.
+        /// writer, which keeps owner, mode, extended attributes and hard links. The image is opened once:
+        /// the change planned and listed is the one committed (an image changed by another program in the
+        /// meantime is refused at the commit, ImageChangedDuringEdit).
         /// </summary>
         private WaagentConfigChangeResult RunInImage(IOperationContext context)
         {
@@ -181,21 +182,13 @@ namespace AzureLinuxImage.Operations
                 fs =>
                 {
                     byte[] original = WaagentConfigLocation.ReadFromFileSystem(fs);
-                    if (plan == null)
+                    plan = PlanFrom(original, fs, target);
+                    foreach (WaagentConfigProblem problem in plan.AfterInfo.Problems)
                     {
-                        plan = PlanFrom(original, fs, target);
-                        foreach (WaagentConfigProblem problem in plan.AfterInfo.Problems)
+                        if (problem.Severity != WaagentProblemSeverity.Information)
                         {
-                            if (problem.Severity != WaagentProblemSeverity.Information)
-                            {
-                                context.Warning($"{target}: {WaagentConfigLocation.ConfigPathInRoot}: {problem}");
-                            }
+                            context.Warning($"{target}: {WaagentConfigLocation.ConfigPathInRoot}: {problem}");
                         }
-                    }
-                    else if (!original.SequenceEqual(plan.OriginalBytes))
-                    {
-                        throw new AzureLinuxImageException("WaagentConfigChanged", ErrorKind.ResourceUnavailable,
-                            $"{source}: {WaagentConfigLocation.ConfigPathInRoot} changed while it was being edited; nothing was written. Run the command again.", source);
                     }
                     if (plan.Changed)
                     {

@@ -13,13 +13,20 @@ namespace AzureLinuxImage.Partitions
     /// </summary>
     internal static class BlockDeviceSinks
     {
-        /// <summary>The sink for <paramref name="device"/>, or a typed error naming the device when it cannot be written.</summary>
-        public static IBlockDeviceSink For(BlockDevice device)
+        /// <summary>
+        /// The sink for <paramref name="device"/>, or a typed error naming the device when it cannot be written.
+        /// <paramref name="diskOpenForWriting"/> false: the disk is still open read-only while the change is
+        /// planned and is reopened for writing before the commit (a write before that fails).
+        /// </summary>
+        public static IBlockDeviceSink For(BlockDevice device, bool diskOpenForWriting = true)
         {
             switch (device)
             {
                 case DiskSlice slice:
-                    RequireWritable(slice.Disk, device);
+                    if (diskOpenForWriting)
+                    {
+                        RequireWritable(slice.Disk, device);
+                    }
                     return new SliceSink(slice);
                 case LvmLogicalVolume lv:
                     if (!lv.IsLinear)

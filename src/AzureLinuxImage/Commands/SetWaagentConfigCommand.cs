@@ -22,8 +22,11 @@ namespace AzureLinuxImage.Commands
         private const string ImagePathSet = "ImagePath";
         private const string InputObjectSet = "InputObject";
 
-        /// <summary>waagent.conf files; wildcards allowed.</summary>
-        [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathSet, ValueFromPipelineByPropertyName = true)]
+        /// <summary>
+        /// waagent.conf files; wildcards allowed. Not mandatory in its set: -ImagePath shares the default set
+        /// (see there), so a missing target is reported by the cmdlet (TargetRequired) rather than prompted for.
+        /// </summary>
+        [Parameter(Position = 0, ParameterSetName = PathSet, ValueFromPipelineByPropertyName = true)]
         [SupportsWildcards]
         [ValidateNotNullOrEmpty]
         public string[] Path { get; set; } = null!;
@@ -40,11 +43,16 @@ namespace AzureLinuxImage.Commands
         public string RootPath { get; set; } = null!;
 
         /// <summary>
-        /// A disk image (fixed VHD or raw) whose /etc/waagent.conf is changed offline; binds from the pipeline
-        /// by an ImagePath property. A disk image piped in by Path or PSPath (Get-Item, ConvertTo-FixedVhd,
-        /// Get-DiskImageInfo) binds -Path/-LiteralPath, is recognised by content and changed the same way.
+        /// A disk image (fixed VHD or raw) whose /etc/waagent.conf is changed offline. Binds from the pipeline
+        /// by its ImagePath property: ConvertTo-FixedVhd's and Get-DiskImageInfo's output (DiskImageInfo),
+        /// Get-WaagentConfig's and -PassThru's of an image. Such objects carry a Path too, which binds -Path
+        /// in the default set; -ImagePath is in that set as well (optional) so that it binds alongside and
+        /// wins: an image is taken as an image by its property, never guessed from its content (PowerShell
+        /// resolves a typed -ImagePath to the default set too, where it is handled the same way). A file
+        /// piped in by PSPath alone (Get-Item) binds -LiteralPath and is recognised by content.
         /// </summary>
         [Parameter(Mandatory = true, ParameterSetName = ImagePathSet, ValueFromPipelineByPropertyName = true)]
+        [Parameter(ParameterSetName = PathSet, ValueFromPipelineByPropertyName = true)]
         [ValidateNotNullOrEmpty]
         public string ImagePath { get; set; } = null!;
 
@@ -129,10 +137,37 @@ namespace AzureLinuxImage.Commands
         [Parameter]
         public SwitchParameter PassThru { get; set; }
 
+        private bool pathOnCommandLine;
+
+        /// <inheritdoc />
+        protected override void BeginProcessing()
+        {
+            base.BeginProcessing();
+            pathOnCommandLine = MyInvocation.BoundParameters.ContainsKey(nameof(Path));
+        }
+
         /// <inheritdoc />
         protected override void ProcessRecord()
         {
             string set = ParameterSetName;
+            bool imageBound = MyInvocation.BoundParameters.ContainsKey(nameof(ImagePath));
+            if (set == PathSet && imageBound)
+            {
+                if (pathOnCommandLine)
+                {
+                    WriteError(ToErrorRecord(new Errors.AzureLinuxImageException("PathAndImagePath", Errors.ErrorKind.InvalidArgument,
+                        "Give -Path (waagent.conf files) or -ImagePath (a disk image), not both."), ImagePath));
+                    return;
+                }
+                // An object with both properties (DiskImageInfo: Path is the image as well) is an image.
+                set = ImagePathSet;
+            }
+            else if (set == PathSet && Path == null)
+            {
+                WriteError(ToErrorRecord(new Errors.AzureLinuxImageException("TargetRequired", Errors.ErrorKind.InvalidArgument,
+                    "Give waagent.conf files (-Path, -LiteralPath), a Linux root folder (-RootPath) or a disk image (-ImagePath)."), null));
+                return;
+            }
             // (file, root, image) per target.
             var targets = new List<(string? File, string? Root, string? Image)>();
             if (set == ImagePathSet || (set == InputObjectSet && InputObject.ImagePath != null))

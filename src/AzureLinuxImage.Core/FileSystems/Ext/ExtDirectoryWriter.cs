@@ -86,7 +86,7 @@ namespace AzureLinuxImage.FileSystems.Ext
                     throw v.Bad("directory", $"inode {dir.Number}: a hole at block {l}.");
                 }
                 byte[] block = ReadLeaf(dir, physical);
-                if (TryInsert(block, entry))
+                if (TryInsert(block, entry, $"directory inode {dir.Number}, block {physical}"))
                 {
                     WriteLeaf(dir, physical, block, WriteStage.Links);
                     return;
@@ -146,18 +146,9 @@ namespace AzureLinuxImage.FileSystems.Ext
         private bool RemoveIn(ExtInodeRecord dir, long physical, byte[] block, byte[] wanted)
         {
             VerifyLeaf(dir, physical, block);
-            int end = LeafSpace;
-            int pos = 0;
             int previous = -1;
-            while (pos < end)
+            foreach (var (pos, ino, rec, nameLen) in Entries(block, LeafSpace, $"directory inode {dir.Number}, block {physical}"))
             {
-                uint ino = BinaryPrimitives.ReadUInt32LittleEndian(block.AsSpan(pos));
-                int rec = RecLen(block, pos);
-                int nameLen = NameLength(block, pos);
-                if (rec < 8 || pos + rec > end || 8 + nameLen > rec)
-                {
-                    throw v.Bad("directory entry", $"directory inode {dir.Number}, block {physical}: entry at {pos} does not fit.");
-                }
                 if (ino != 0 && nameLen == wanted.Length && block.AsSpan(pos + 8, nameLen).SequenceEqual(wanted))
                 {
                     if (previous >= 0)
@@ -172,9 +163,30 @@ namespace AzureLinuxImage.FileSystems.Ext
                     return true;
                 }
                 previous = pos;
-                pos += rec;
             }
             return false;
+        }
+
+        /// <summary>
+        /// The entries of <paramref name="block"/>[0, <paramref name="end"/>): position, inode, record length and
+        /// name length, each checked to fit before it is returned (a damaged entry is a typed error naming
+        /// <paramref name="where"/>). A caller may change the block at the entry it was given and stop there.
+        /// </summary>
+        private IEnumerable<(int Pos, uint Inode, int Rec, int NameLength)> Entries(byte[] block, int end, string where)
+        {
+            int pos = 0;
+            while (pos < end)
+            {
+                uint ino = BinaryPrimitives.ReadUInt32LittleEndian(block.AsSpan(pos));
+                int rec = RecLen(block, pos);
+                int nameLen = NameLength(block, pos);
+                if (rec < 8 || pos + rec > end || 8 + nameLen > rec)
+                {
+                    throw v.Bad("directory entry", $"{where}: the entry at offset {pos} does not fit.");
+                }
+                yield return (pos, ino, rec, nameLen);
+                pos += rec;
+            }
         }
 
         /// <summary>A new directory's first block: '.' and '..' (and the tail).</summary>
@@ -217,40 +229,22 @@ namespace AzureLinuxImage.FileSystems.Ext
         public List<ExtNameEntry> ParseLeaf(byte[] block, ExtInodeRecord dir, long physical)
         {
             var list = new List<ExtNameEntry>();
-            int end = LeafSpace;
-            int pos = 0;
-            while (pos < end)
+            foreach (var (pos, ino, _, nameLen) in Entries(block, LeafSpace, $"directory inode {dir.Number}, block {physical}"))
             {
-                uint ino = BinaryPrimitives.ReadUInt32LittleEndian(block.AsSpan(pos));
-                int rec = RecLen(block, pos);
-                int nameLen = NameLength(block, pos);
-                if (rec < 8 || pos + rec > end || 8 + nameLen > rec)
-                {
-                    throw v.Bad("directory entry", $"directory inode {dir.Number}, block {physical}: entry at {pos} does not fit.");
-                }
                 if (ino != 0 && nameLen > 0)
                 {
                     list.Add(new ExtNameEntry(ino, block.AsSpan(pos + 8, nameLen).ToArray(), v.FileType ? block[pos + 7] : (byte)0));
                 }
-                pos += rec;
             }
             return list;
         }
 
-        public bool TryInsert(byte[] block, ExtNameEntry e)
+        /// <summary>Puts <paramref name="e"/> into the first entry of <paramref name="block"/> with room for it; false when none has.</summary>
+        public bool TryInsert(byte[] block, ExtNameEntry e, string where)
         {
             int need = e.MinimalLength;
-            int end = LeafSpace;
-            int pos = 0;
-            while (pos < end)
+            foreach (var (pos, ino, rec, nameLen) in Entries(block, LeafSpace, where))
             {
-                uint ino = BinaryPrimitives.ReadUInt32LittleEndian(block.AsSpan(pos));
-                int rec = RecLen(block, pos);
-                int nameLen = NameLength(block, pos);
-                if (rec < 8 || pos + rec > end || 8 + nameLen > rec)
-                {
-                    throw v.Bad("directory entry", $"an entry at offset {pos} of a directory block does not fit.");
-                }
                 int used = ino == 0 ? 0 : EntryLength(nameLen);
                 if (rec - used >= need)
                 {
@@ -265,7 +259,6 @@ namespace AzureLinuxImage.FileSystems.Ext
                     }
                     return true;
                 }
-                pos += rec;
             }
             return false;
         }

@@ -110,7 +110,7 @@ namespace AzureLinuxImage.FileSystems.Ext
         {
             long leafPhysical = ExtFileMapper.Lookup(blocks, leafLogical);
             byte[] leaf = dirs.ReadLeaf(dir, leafPhysical);
-            if (dirs.TryInsert(leaf, entry))
+            if (dirs.TryInsert(leaf, entry, $"directory inode {dir.Number}, block {leafPhysical}"))
             {
                 dirs.WriteLeaf(dir, leafPhysical, leaf, WriteStage.Links);
                 return;

@@ -44,6 +44,12 @@ namespace AzureLinuxImage.FileSystems.Xfs
         /// <summary>Inode numbers changed so far (for -Verbose).</summary>
         public ISet<ulong> TouchedInodes { get; } = new SortedSet<ulong>();
 
+        /// <summary>
+        /// Files whose new content changes bytes that both the old and the new size show: committed data first,
+        /// inode last, but a crash between the two leaves the file mixed (in place, with no space to stage in).
+        /// </summary>
+        public ISet<string> NotCrashAtomic { get; } = new SortedSet<string>(StringComparer.Ordinal);
+
         public static XfsFileSystemWriter Open(StagedBlockDevice device) => new XfsFileSystemWriter(device, XfsFileSystem.Open(device));
 
         public FileEntry? GetEntry(string path, bool followLastLink = true) => fs.GetEntry(path, followLastLink);
@@ -90,9 +96,19 @@ namespace AzureLinuxImage.FileSystems.Xfs
                     $"{Description}: the new content of {path} is larger than the {ownedBytes} bytes of blocks the file owns; growing XFS files is not supported (only in-place edits that fit).");
             }
 
-            // Data first, whole blocks, zeros after the end of file (what XFS keeps past EOF).
+            // Whole blocks, zeros after the end of file (what XFS keeps past EOF), in the order that keeps the old
+            // or the new content readable whatever write a crash stops at (the inode, one sector, is the switch):
+            // an unchanged block is not written; a block whose bytes the old size shows stay as they are is
+            // written before the inode (Data); one whose bytes the new size shows stay as they are (the change is
+            // past the new end: a truncation) after it (Release). Any other block is changed where both sizes
+            // read it: no order helps without space to stage it in (no allocation here), so it goes first and
+            // the file is reported as not crash-atomic (a crash between it and the inode leaves it mixed;
+            // xfs_repair still finds the file system clean).
+            long oldSize = BinaryPrimitives.ReadInt64BigEndian(raw.AsSpan(InodeSizeOffset));
             long blocksNeeded = (data.Length + sb.BlockSize - 1) / sb.BlockSize;
             var block = new byte[sb.BlockSize];
+            var old = new byte[sb.BlockSize];
+            int torn = 0;
             foreach (var run in runs)
             {
                 for (long i = 0; i < run.Count && run.Logical + i < blocksNeeded; i++)
@@ -102,8 +118,35 @@ namespace AzureLinuxImage.FileSystems.Xfs
                     int n = (int)Math.Min(sb.BlockSize, data.Length - from);
                     Array.Clear(block, 0, block.Length);
                     Buffer.BlockCopy(data, (int)from, block, 0, n);
-                    device.Write((run.Physical + i) * sb.BlockSize, block, WriteStage.Data);
+                    long at = (run.Physical + i) * sb.BlockSize;
+                    device.Read(at, old, 0, old.Length);
+                    if (old.AsSpan().SequenceEqual(block))
+                    {
+                        continue;
+                    }
+                    int oldShown = (int)Math.Max(0, Math.Min(sb.BlockSize, oldSize - from));
+                    int newShown = n;
+                    WriteStage stage;
+                    if (old.AsSpan(0, oldShown).SequenceEqual(block.AsSpan(0, oldShown)))
+                    {
+                        stage = WriteStage.Data;
+                    }
+                    else if (old.AsSpan(0, newShown).SequenceEqual(block.AsSpan(0, newShown)))
+                    {
+                        stage = WriteStage.Release;
+                    }
+                    else
+                    {
+                        stage = WriteStage.Data;
+                        torn++;
+                    }
+                    device.Write(at, block, stage);
                 }
+            }
+            // One such block and an unchanged size: that block's write is itself the switch (the inode only stamps times).
+            if (torn > 1 || (torn == 1 && oldSize != data.Length))
+            {
+                NotCrashAtomic.Add(path);
             }
 
             // Then the inode: size, mtime and ctime, change count, CRC.

@@ -67,20 +67,17 @@ namespace AzureLinuxImage.Operations
         }
 
         /// <summary>
-        /// An image's assembled Linux view opened for changes (issue 17's <see cref="WritableLinuxImage"/>): in place, or
-        /// into a copy at <paramref name="destination"/>; <paramref name="dryRun"/> stages without write access.
+        /// An image's assembled Linux view opened for changes (issue 17's <see cref="WritableLinuxImage.OpenToPlan"/>):
+        /// staged without write access; <see cref="Commit"/> then writes in place, or into a copy at <paramref name="destination"/>.
         /// </summary>
-        public static WritableTarget OpenImage(string imagePath, string? destination, bool dryRun, bool force, IOperationContext context)
+        public static WritableTarget OpenImage(string imagePath, string? destination, bool force, IOperationContext context)
         {
-            WritableLinuxImage image = WritableLinuxImage.Open(imagePath, destination, dryRun, force, context.Cancellation);
+            WritableLinuxImage image = WritableLinuxImage.OpenToPlan(imagePath, destination, force, context.Cancellation);
             try
             {
-                if (dryRun)
+                foreach (string w in image.Warnings)
                 {
-                    foreach (string w in image.Warnings)
-                    {
-                        context.Warning(w);
-                    }
+                    context.Warning(w);
                 }
                 if (!new LinuxFacts(image.FileSystem).LooksLikeLinuxRoot)
                 {
@@ -103,9 +100,9 @@ namespace AzureLinuxImage.Operations
         /// <summary>
         /// Runs <paramref name="body"/> (which stages the changes through an <see cref="ImageEditor"/>), asks
         /// <see cref="IOperationContext.ShouldProcess"/> with every change (what -WhatIf shows) and commits. A root folder
-        /// is staged once; an image is planned on a dry-run view (no write access, no copy made), then, when confirmed,
-        /// opened for writing (in place or into the destination copy), staged again and committed, as the other
-        /// image edits do. Nothing is written when nothing changes or the user declines.
+        /// is staged once; so is an image, opened read-only (no copy made), and, when confirmed, what was staged is
+        /// committed (in place, or into the destination copy), as the other image edits do. Nothing is written when
+        /// nothing changes or the user declines.
         /// </summary>
         public static IReadOnlyList<LinuxImageChange> Execute(string? imagePath, string? rootPath, string? destination, bool force, string verb,
             IOperationContext context, Func<WritableTarget, ImageEditor> body)
@@ -129,23 +126,15 @@ namespace AzureLinuxImage.Operations
                 root.Commit();
                 return Applied(ed.Changes, root.Source, context);
             }
-            List<LinuxImageChange> planned;
-            string target;
-            using (WritableTarget dry = WritableTarget.OpenImage(imagePath!, destination, dryRun: true, force, context))
-            {
-                planned = body(dry).Changes;
-                target = dry.Source;
-            }
-            if (!Confirm(target, planned, verb, destination == null ? null : System.IO.Path.GetFullPath(imagePath!), context))
+            using WritableTarget image = WritableTarget.OpenImage(imagePath!, destination, force, context);
+            List<LinuxImageChange> planned = body(image).Changes;
+            if (!Confirm(image.Source, planned, verb, destination == null ? null : System.IO.Path.GetFullPath(imagePath!), context))
             {
                 return planned;
             }
             context.Cancellation.ThrowIfCancellationRequested();
-            using WritableTarget real = WritableTarget.OpenImage(imagePath!, destination, dryRun: false, force, context);
-            ImageEditor done = body(real);
-            context.Cancellation.ThrowIfCancellationRequested();
-            real.Commit();
-            return Applied(done.Changes, real.Source, context);
+            image.Commit();
+            return Applied(planned, image.Source, context);
         }
 
         private static bool Confirm(string target, List<LinuxImageChange> changes, string verb, string? copyOf, IOperationContext context)
