@@ -22,6 +22,7 @@ namespace AzureLinuxImage.Benchmarks
             ["readiness"] = ReadinessBenchmark.Run,
             ["zstd-initrd"] = ZstdBenchmark.Run,
             ["decoders-initrd"] = ZstdBenchmark.AllDecoders,
+            ["compression-libraries"] = CompressionLibrariesBenchmark.Run,
             ["upload"] = UploadBenchmark.Run,
             ["convert-qcow2"] = FormatBenchmarks.Qcow2,
             ["convert-qcow2-compressed"] = FormatBenchmarks.Qcow2Compressed,

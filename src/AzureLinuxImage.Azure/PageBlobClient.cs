@@ -244,7 +244,7 @@ namespace AzureLinuxImage.Azure
             catch (RequestFailedException e) when (e.Status != 0)
             {
                 // The SDK's message carries response headers; the first line (status and reason) is what users need.
-            // The SDK exception is not chained (see BlobRequestException).
+                // The SDK exception is not chained (see BlobRequestException).
                 string reason = e.Message.Split('\n')[0].Trim();
                 throw new BlobRequestException(e.Status, e.ErrorCode ?? string.Empty,
                     SecretRedaction.Redact($"{method} {DisplayUrl}: HTTP {e.Status} {e.ErrorCode} {reason}".Trim()));

@@ -1,11 +1,8 @@
 using System;
 using System.Collections.Generic;
-using System.Diagnostics;
 using System.IO;
 using System.Linq;
-using System.Threading.Tasks;
 using AzureLinuxImage.Compression;
-using AzureLinuxImage.Errors;
 using AzureLinuxImage.Tests.Infrastructure;
 using Xunit;
 using static AzureLinuxImage.Tests.Compression.CompressionOracle;
@@ -24,6 +21,7 @@ namespace AzureLinuxImage.Tests.Compression
         private static readonly DecompressionLimits Limits = new DecompressionLimits(4 << 20, 8 << 20);
         private static readonly TimeSpan PerCase = TimeSpan.FromSeconds(2);
         private const long PerCaseAllocation = 96L << 20;
+        private static readonly TimeSpan Watchdog = TimeSpan.FromSeconds(120);
 
         private static readonly Dictionary<string, (CompressionFormat Format, string Tool, string Package, string[] Args)> Targets = new()
         {
@@ -78,15 +76,15 @@ namespace AzureLinuxImage.Tests.Compression
             {
                 Assert.Equal(o, DecodeAll(c, format));
             }
-            RunGuarded(name, (rng, report) =>
+            byte[] input = Array.Empty<byte>();
+            FuzzHarness.Run(new FuzzRun(name, 20261122 ^ name.Length, Cases)
             {
-                for (int i = 0; i < Cases; i++)
-                {
-                    var seed = seeds[rng.Next(seeds.Count)].Compressed;
-                    byte[] input = Mutate(seed, rng, seeds);
-                    report(i, input);
-                    OneCase(name, i, input, () => DecodeAll(input, format));
-                }
+                Mutate = (rng, _) => input = Mutate(seeds[rng.Next(seeds.Count)].Compressed, rng, seeds),
+                Exercise = (_, _) => DecodeAll(input, format),
+                Describe = () => "input " + Convert.ToHexString(input),
+                PerCaseTime = PerCase,
+                PerCaseAllocation = PerCaseAllocation,
+                Watchdog = Watchdog,
             });
         }
 
@@ -98,18 +96,22 @@ namespace AzureLinuxImage.Tests.Compression
             CompressionFormat format = Targets[name].Format;
             foreach (var (compressed, original) in Seeds(dir, name))
             {
-                for (int length = 0; length < compressed.Length; length++)
+                byte[] cut = Array.Empty<byte>();
+                var outcome = FuzzHarness.Run(new FuzzRun($"{name} truncations", 0, compressed.Length)
                 {
-                    byte[] cut = compressed.AsSpan(0, length).ToArray();
-                    byte[]? output = null;
-                    OneCase(name, length, cut, () => output = DecodeAll(cut, format));
-                    if (output != null)
+                    Mutate = (_, length) => cut = compressed.AsSpan(0, length).ToArray(),
+                    Exercise = (_, length) =>
                     {
+                        byte[] output = DecodeAll(cut, format);
                         // Only formats without an end mark (lz4 legacy) may stop early, and then only at a block boundary.
                         Assert.True(format == CompressionFormat.Lz4Legacy, $"{name}: a truncation to {length} of {compressed.Length} bytes decoded without error");
                         Assert.True(original.AsSpan().StartsWith(output), $"{name}: a truncation decoded to data that is not a prefix");
-                    }
-                }
+                    },
+                    Describe = () => "input " + Convert.ToHexString(cut),
+                    PerCaseTime = PerCase,
+                    PerCaseAllocation = PerCaseAllocation,
+                });
+                Assert.Equal(compressed.Length, outcome.Completed + outcome.TypedErrors);
             }
         }
 
@@ -147,49 +149,16 @@ namespace AzureLinuxImage.Tests.Compression
             {
                 ReadAll(c);
             }
-            RunGuarded("initramfs", (rng, report) =>
+            byte[] input = Array.Empty<byte>();
+            FuzzHarness.Run(new FuzzRun("initramfs", 20261122 ^ "initramfs".Length, Cases)
             {
-                for (int i = 0; i < Cases; i++)
-                {
-                    byte[] input = Mutate(seeds[rng.Next(seeds.Count)].Compressed, rng, seeds);
-                    report(i, input);
-                    OneCase("initramfs", i, input, () => ReadAll(input));
-                }
+                Mutate = (rng, _) => input = Mutate(seeds[rng.Next(seeds.Count)].Compressed, rng, seeds),
+                Exercise = (_, _) => ReadAll(input),
+                Describe = () => "input " + Convert.ToHexString(input),
+                PerCaseTime = PerCase,
+                PerCaseAllocation = PerCaseAllocation,
+                Watchdog = Watchdog,
             });
-        }
-
-        private static void OneCase(string name, int index, byte[] input, Action run)
-        {
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            var watch = Stopwatch.StartNew();
-            try
-            {
-                run();
-            }
-            catch (AzureLinuxImageException)
-            {
-            }
-            catch (Exception e)
-            {
-                Assert.Fail($"{name} case {index}: {e.GetType().Name}: {e.Message}\ninput: {Convert.ToHexString(input)}\n{e.StackTrace}");
-            }
-            watch.Stop();
-            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-            Assert.True(watch.Elapsed < PerCase, $"{name} case {index} took {watch.Elapsed.TotalMilliseconds:F0} ms; input: {Convert.ToHexString(input)}");
-            Assert.True(allocated < PerCaseAllocation, $"{name} case {index} allocated {allocated} bytes; input: {Convert.ToHexString(input)}");
-        }
-
-        /// <summary>Runs the loop on a worker with a watchdog; a hang fails with the input that hung.</summary>
-        private static void RunGuarded(string name, Action<Random, Action<int, byte[]>> loop)
-        {
-            int current = -1;
-            byte[] currentInput = Array.Empty<byte>();
-            var task = Task.Factory.StartNew(() => loop(new Random(20261122 ^ name.Length), (i, input) => { current = i; currentInput = input; }), TaskCreationOptions.LongRunning);
-            if (!task.Wait(TimeSpan.FromSeconds(120)))
-            {
-                Assert.Fail($"{name}: case {current} did not finish (hang?); input: {Convert.ToHexString(currentInput)}");
-            }
-            task.GetAwaiter().GetResult();
         }
 
         private static readonly int[] Interesting = { 0, 1, 2, 3, 4, 0x7F, 0x80, 0xFE, 0xFF, 0x10, 0x20, 0x40 };

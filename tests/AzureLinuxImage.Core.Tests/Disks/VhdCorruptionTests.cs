@@ -163,25 +163,27 @@ namespace AzureLinuxImage.Tests.Disks
             byte[] pristine = File.ReadAllBytes(original);
             // Mutate the structures: footer copy, header, BAT, the first block's bitmap, the trailing footer.
             int[] hot = Enumerable.Range(0, 512 + 1024 + 512 + 512).Concat(Enumerable.Range(pristine.Length - 512, 512)).ToArray();
-            var rng = new Random(20261122);
             string path = dir.File("m.vhd");
             File.WriteAllBytes(path, pristine);
             var buffer = new byte[1 << 20];
-            for (int i = 0; i < 5000; i++)
+            int[] at = Array.Empty<int>();
+            long cut = pristine.Length;
+            FuzzHarness.Run(new FuzzRun("dynamic VHD", 20261122, 5000)
             {
                 // Patch a few bytes in place (or cut the file), try everything, then restore: no multi-MiB rewrite per case.
-                int[] at = Enumerable.Range(0, rng.Next(1, 6)).Select(_ => hot[rng.Next(hot.Length)]).Distinct().ToArray();
-                long cut = rng.Next(10) == 0 ? rng.Next(1, pristine.Length) : pristine.Length;
-                using (var f = new FileStream(path, FileMode.Open, FileAccess.Write))
+                Mutate = (rng, _) =>
                 {
+                    at = Enumerable.Range(0, rng.Next(1, 6)).Select(_ => hot[rng.Next(hot.Length)]).Distinct().ToArray();
+                    cut = rng.Next(10) == 0 ? rng.Next(1, pristine.Length) : pristine.Length;
+                    using var f = new FileStream(path, FileMode.Open, FileAccess.Write);
                     foreach (int p in at)
                     {
                         f.Position = p;
                         f.WriteByte((byte)rng.Next(256));
                     }
                     f.SetLength(cut);
-                }
-                try
+                },
+                Exercise = (_, _) =>
                 {
                     using DiskImage image = DiskImage.Open(path);
                     foreach (ByteRange r in image.GetAllocatedRanges().Take(64))
@@ -189,12 +191,10 @@ namespace AzureLinuxImage.Tests.Disks
                         int n = (int)Math.Min(r.Length, buffer.Length);
                         image.Read(r.Offset, buffer, 0, n);
                     }
-                }
-                catch (AzureLinuxImageException)
+                },
+                Restore = () =>
                 {
-                }
-                using (var f = new FileStream(path, FileMode.Open, FileAccess.Write))
-                {
+                    using var f = new FileStream(path, FileMode.Open, FileAccess.Write);
                     foreach (int p in at)
                     {
                         f.Position = p;
@@ -205,8 +205,10 @@ namespace AzureLinuxImage.Tests.Disks
                         f.Position = cut;
                         f.Write(pristine, (int)cut, pristine.Length - (int)cut);
                     }
-                }
-            }
+                },
+                Describe = () => $"bytes {string.Join(", ", at)} randomized, cut to {cut} of {pristine.Length}",
+                PerCaseTime = TimeSpan.FromSeconds(5),
+            });
         }
 
         private static void Rechecksum(byte[] b, int at)

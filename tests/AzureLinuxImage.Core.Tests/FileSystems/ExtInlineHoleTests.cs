@@ -64,11 +64,7 @@ namespace AzureLinuxImage.Tests.FileSystems
             ToolResult mount = ExternalTool.Run("mount", new[] { "-o", "loop,ro", fsImage, mnt }, check: false);
             if (mount.ExitCode != 0)
             {
-                if (ExternalTool.InCi)
-                {
-                    Assert.Fail("mount -o loop failed: " + mount.StdErr);
-                }
-                Assert.Skip("mount -o loop is not available here: " + mount.StdErr);
+                ExternalTool.Unavailable("mount -o loop is not available here: " + mount.StdErr);
             }
             try
             {

@@ -1,10 +1,9 @@
 using System;
 using System.Collections.Generic;
-using System.Diagnostics;
 using System.IO;
+using System.Linq;
 using AzureLinuxImage.Disks;
-using AzureLinuxImage.Errors;
-using Xunit;
+using AzureLinuxImage.Tests.Infrastructure;
 
 namespace AzureLinuxImage.Tests.FileSystems
 {
@@ -148,44 +147,22 @@ namespace AzureLinuxImage.Tests.FileSystems
             }
         }
 
+        /// <summary>Which 4 KiB chunks the current case changed (for a failure message).</summary>
+        public string Damage() => string.Join(", ", saved.Keys.OrderBy(k => k).Select(k => $"chunk {k} (bytes {k * Chunk}-{(k * Chunk) + Chunk - 1})"));
+
         /// <summary>
-        /// Runs <paramref name="cases"/> seeded cases: mutate, exercise, restore. Only AzureLinuxImageException
-        /// subclasses may escape the reader; each case must finish in bounded time and allocation.
+        /// Runs <paramref name="cases"/> seeded cases through <see cref="FuzzHarness"/>: mutate, exercise, restore.
         /// </summary>
         public static (int Rejected, int Accepted) Run(FuzzBlockDevice device, int seed, int cases, Action<Random, FuzzBlockDevice> mutate, Action<FuzzBlockDevice> exercise)
         {
-            var rng = new Random(seed);
-            int rejected = 0;
-            int accepted = 0;
-            var watch = new Stopwatch();
-            for (int i = 0; i < cases; i++)
+            FuzzOutcome o = FuzzHarness.Run(new FuzzRun($"{device.Description} (seed {seed})", seed, cases)
             {
-                mutate(rng, device);
-                long allocated = GC.GetAllocatedBytesForCurrentThread();
-                watch.Restart();
-                try
-                {
-                    exercise(device);
-                    accepted++;
-                }
-                catch (AzureLinuxImageException)
-                {
-                    rejected++;
-                }
-                catch (Exception e)
-                {
-                    Assert.Fail($"seed {seed} case {i}: {e.GetType().Name} escaped: {e}");
-                }
-                finally
-                {
-                    device.Restore();
-                }
-                watch.Stop();
-                long used = GC.GetAllocatedBytesForCurrentThread() - allocated;
-                Assert.True(watch.ElapsedMilliseconds < 2000, $"seed {seed} case {i} took {watch.ElapsedMilliseconds} ms");
-                Assert.True(used < 64L << 20, $"seed {seed} case {i} allocated {used} bytes");
-            }
-            return (rejected, accepted);
+                Mutate = (r, _) => mutate(r, device),
+                Exercise = (_, _) => exercise(device),
+                Restore = device.Restore,
+                Describe = device.Damage,
+            });
+            return (o.TypedErrors, o.Completed);
         }
     }
 }

@@ -1,21 +1,17 @@
 using System;
 using System.Collections.Generic;
-using System.Diagnostics;
 using System.IO;
 using System.Linq;
 using AzureLinuxImage.Disks;
-using AzureLinuxImage.Errors;
 using AzureLinuxImage.IO;
-using Xunit;
+using AzureLinuxImage.Tests.Infrastructure;
 
 namespace AzureLinuxImage.Tests.Formats
 {
     /// <summary>
-    /// Seeded mutation fuzzing of a container reader. Each case patches a few bytes of one valid image in
-    /// place (bit flips, interesting integers, random bytes, block copies, truncation), opens it through
-    /// <see cref="DiskImage.Open"/>, reads and enumerates ranges, then restores the bytes. The only
-    /// acceptable failures are <see cref="AzureLinuxImageException"/> subclasses; every case has a time and
-    /// an allocation bound.
+    /// Seeded mutation of container files for <see cref="FuzzHarness"/>. Each case patches a few bytes of one
+    /// valid image in place (bit flips, interesting integers, random bytes, block copies, truncation), opens
+    /// it through <see cref="DiskImage.Open"/>, reads and enumerates ranges, then restores the bytes.
     /// </summary>
     internal static class MutationFuzzer
     {
@@ -30,55 +26,37 @@ namespace AzureLinuxImage.Tests.Formats
 
         public const long PerCaseAllocationLimit = 64L << 20;
 
-        /// <summary>Runs <paramref name="cases"/> cases over <paramref name="targets"/> (files already in place, mutated one at a time).</summary>
-        public static FuzzSummary Run(int seed, int cases, IReadOnlyList<string> targets)
+        /// <summary>Runs <paramref name="cases"/> cases over <paramref name="targets"/> (files already in place, mutated one at a time) through <see cref="FuzzHarness"/>.</summary>
+        public static FuzzOutcome Run(string name, int seed, int cases, IReadOnlyList<string> targets)
         {
-            var random = new Random(seed);
             var originals = targets.ToDictionary(t => t, File.ReadAllBytes);
-            var summary = new FuzzSummary();
-            var failures = new List<string>();
             var buffer = new byte[65536];
-            for (int i = 0; i < cases; i++)
+            string target = targets[0];
+            List<(long Offset, byte[] Bytes)> patches = new List<(long Offset, byte[] Bytes)>();
+            long truncateTo = -1;
+            bool applied = false;
+            return FuzzHarness.Run(new FuzzRun(name, seed, cases)
             {
-                string target = targets[random.Next(targets.Count)];
-                byte[] original = originals[target];
-                List<(long Offset, byte[] Bytes)> patches = Mutate(random, original, out long truncateTo);
-                Apply(target, patches, truncateTo);
-                var watch = Stopwatch.StartNew();
-                long allocated = GC.GetAllocatedBytesForCurrentThread();
-                try
+                Mutate = (random, _) =>
                 {
-                    Exercise(target, random, buffer);
-                    summary.Opened++;
-                }
-                catch (AzureLinuxImageException)
+                    target = targets[random.Next(targets.Count)];
+                    patches = Mutate(random, originals[target], out truncateTo);
+                    Apply(target, patches, truncateTo);
+                    applied = true;
+                },
+                Exercise = (random, _) => Exercise(target, random, buffer),
+                Restore = () =>
                 {
-                    summary.TypedErrors++;
-                }
-                catch (Exception e)
-                {
-                    failures.Add($"case {i} (seed {seed}, {System.IO.Path.GetFileName(target)}, patches {Describe(patches, truncateTo)}): {e.GetType().Name}: {e.Message}\n{e.StackTrace}");
-                }
-                watch.Stop();
-                allocated = GC.GetAllocatedBytesForCurrentThread() - allocated;
-                summary.Slowest = watch.Elapsed > summary.Slowest ? watch.Elapsed : summary.Slowest;
-                summary.MostAllocated = Math.Max(summary.MostAllocated, allocated);
-                if (watch.Elapsed > PerCaseLimit)
-                {
-                    failures.Add($"case {i} (seed {seed}, {System.IO.Path.GetFileName(target)}, patches {Describe(patches, truncateTo)}) took {watch.Elapsed.TotalSeconds:F1} s");
-                }
-                if (allocated > PerCaseAllocationLimit)
-                {
-                    failures.Add($"case {i} (seed {seed}, {System.IO.Path.GetFileName(target)}, patches {Describe(patches, truncateTo)}) allocated {allocated >> 20} MiB");
-                }
-                Restore(target, original, patches, truncateTo);
-                if (failures.Count >= 5)
-                {
-                    break;
-                }
-            }
-            Assert.True(failures.Count == 0, string.Join("\n\n", failures));
-            return summary;
+                    if (applied)
+                    {
+                        Restore(target, originals[target], patches, truncateTo);
+                        applied = false;
+                    }
+                },
+                Describe = () => $"{System.IO.Path.GetFileName(target)}, patches {Describe(patches, truncateTo)}",
+                PerCaseTime = PerCaseLimit,
+                PerCaseAllocation = PerCaseAllocationLimit,
+            });
         }
 
         /// <summary>Opens, reads the start in odd-sized pieces, reads a few random places, enumerates ranges.</summary>
@@ -201,16 +179,5 @@ namespace AzureLinuxImage.Tests.Formats
 
         private static string Describe(List<(long Offset, byte[] Bytes)> patches, long truncateTo) =>
             string.Join(", ", patches.Select(p => $"@{p.Offset}={Convert.ToHexString(p.Bytes)}")) + (truncateTo >= 0 ? $", truncated to {truncateTo}" : string.Empty);
-    }
-
-    internal sealed class FuzzSummary
-    {
-        public int Opened { get; set; }
-        public int TypedErrors { get; set; }
-        public TimeSpan Slowest { get; set; }
-        public long MostAllocated { get; set; }
-
-        public override string ToString() =>
-            $"{Opened} opened and read, {TypedErrors} typed errors, slowest case {Slowest.TotalMilliseconds:F0} ms, most allocated {MostAllocated >> 10} KiB";
     }
 }

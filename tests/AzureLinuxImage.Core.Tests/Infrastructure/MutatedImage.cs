@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Diagnostics;
 using AzureLinuxImage.Disks;
 using AzureLinuxImage.Errors;
 using AzureLinuxImage.IO;
@@ -98,42 +97,18 @@ namespace AzureLinuxImage.Tests.Infrastructure
         }
     }
 
-    /// <summary>Seeded mutation loops: every case must end normally or with a typed error, quickly and within a memory bound.</summary>
+    /// <summary>Seeded mutation loops over a <see cref="MutatedImage"/>, run by <see cref="FuzzHarness"/>.</summary>
     internal static class Fuzz
     {
-        public const long MaxBytesPerCase = 64L << 20;
-        public static readonly TimeSpan MaxTimePerCase = TimeSpan.FromSeconds(2);
-
         /// <returns>How many cases ended in a typed error (the rest read without one).</returns>
-        public static int Run(string structure, MutatedImage image, int cases, int seed, Action<Random, MutatedImage> mutate, Action<MutatedImage> exercise)
-        {
-            var rnd = new Random(seed);
-            int typed = 0;
-            for (int i = 0; i < cases; i++)
+        public static int Run(string structure, MutatedImage image, int cases, int seed, Action<Random, MutatedImage> mutate, Action<MutatedImage> exercise) =>
+            FuzzHarness.Run(new FuzzRun(structure, seed, cases)
             {
-                image.Reset();
-                mutate(rnd, image);
-                long before = GC.GetAllocatedBytesForCurrentThread();
-                var sw = Stopwatch.StartNew();
-                try
-                {
-                    exercise(image);
-                }
-                catch (AzureLinuxImageException)
-                {
-                    typed++;
-                }
-                catch (Exception e)
-                {
-                    Assert.Fail($"{structure} case {i} (seed {seed}) crashed with {e.GetType().Name}: {e.Message}\npatches: {Describe(image)}\n{e.StackTrace}");
-                }
-                sw.Stop();
-                long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-                Assert.True(sw.Elapsed < MaxTimePerCase, $"{structure} case {i} (seed {seed}) took {sw.Elapsed}; patches: {Describe(image)}");
-                Assert.True(allocated < MaxBytesPerCase, $"{structure} case {i} (seed {seed}) allocated {allocated} bytes; patches: {Describe(image)}");
-            }
-            return typed;
-        }
+                Mutate = (r, _) => mutate(r, image),
+                Exercise = (_, _) => exercise(image),
+                Restore = image.Reset,
+                Describe = () => Describe(image),
+            }).TypedErrors;
 
         private static string Describe(MutatedImage image)
         {

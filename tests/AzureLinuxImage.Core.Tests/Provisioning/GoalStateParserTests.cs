@@ -1,8 +1,9 @@
 using System;
-using System.Diagnostics;
+using System.Linq;
 using System.Text;
 using AzureLinuxImage.Errors;
 using AzureLinuxImage.Provisioning;
+using AzureLinuxImage.Tests.Infrastructure;
 using Xunit;
 using static AzureLinuxImage.Tests.Provisioning.ProvisioningFixtures;
 
@@ -96,33 +97,31 @@ namespace AzureLinuxImage.Tests.Provisioning
         public void MutatedSamplesEitherParseOrFailTyped()
         {
             byte[] original = Encoding.UTF8.GetBytes(GoalStateXml);
-            var random = new Random(20261122);
-            int parsed = 0, rejected = 0;
-            for (int i = 0; i < 1000; i++)
+            byte[] mutated = original;
+            FuzzOutcome outcome = FuzzHarness.Run(new FuzzRun("goal state", 20261122, 1000)
             {
-                byte[] mutated = (byte[])original.Clone();
-                int flips = 1 + random.Next(4);
-                for (int f = 0; f < flips; f++)
+                Mutate = (random, _) =>
                 {
-                    mutated[random.Next(mutated.Length)] = (byte)random.Next(256);
-                }
-                long before = GC.GetAllocatedBytesForCurrentThread();
-                var clock = Stopwatch.StartNew();
-                try
+                    mutated = (byte[])original.Clone();
+                    int flips = 1 + random.Next(4);
+                    for (int f = 0; f < flips; f++)
+                    {
+                        mutated[random.Next(mutated.Length)] = (byte)random.Next(256);
+                    }
+                },
+                Exercise = (_, _) =>
                 {
                     GoalState g = GoalStateParser.Parse(mutated);
                     Assert.False(string.IsNullOrEmpty(g.ContainerId));
                     Assert.Matches("^[0-9]+$", g.Incarnation);
-                    parsed++;
-                }
-                catch (AzureLinuxImageException e)
-                {
-                    Assert.Equal(ErrorKind.InvalidData, e.Kind);
-                    rejected++;
-                }
-                Assert.True(clock.ElapsedMilliseconds < 500, $"case {i} took {clock.ElapsedMilliseconds} ms");
-                Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 4 * 1024 * 1024, $"case {i} allocated too much");
-            }
+                },
+                Describe = () => Encoding.UTF8.GetString(mutated),
+                Classify = e => e.Kind.ToString(),
+                PerCaseTime = TimeSpan.FromMilliseconds(500),
+                PerCaseAllocation = 4 * 1024 * 1024,
+            });
+            int parsed = outcome.Completed, rejected = outcome.TypedErrors;
+            Assert.Equal(new[] { nameof(ErrorKind.InvalidData) }, outcome.ByError.Keys.ToArray());
             Assert.True(parsed > 0 && rejected > 0, $"parsed {parsed}, rejected {rejected}");
         }
     }

@@ -1,7 +1,6 @@
 using System;
 using System.Buffers.Binary;
 using System.Collections.Generic;
-using System.Diagnostics;
 using System.IO;
 using System.Linq;
 using System.IO.Hashing;
@@ -39,93 +38,75 @@ namespace AzureLinuxImage.Tests.Vhdx
         {
             using var dir = new TempDirectory();
             Target[] targets = { Plain(dir), WithLog(dir), Differencing(dir) };
-            var rng = new Random(20261122);
-            var outcomes = new Dictionary<string, int>();
-            var total = Stopwatch.StartNew();
             var buffer = new byte[MiB];
-            for (int c = 0; c < Cases; c++)
+            Target t = targets[0];
+            var touched = new List<(long Start, int Length)>();
+            FuzzOutcome outcome = FuzzHarness.Run(new FuzzRun("VHDX", 20261122, Cases)
             {
-                Target t = targets[c % targets.Length];
-                var touched = new List<(long Start, int Length)>();
-                int mutations = 1 + rng.Next(4);
-                bool fixCrc = rng.Next(2) == 0;
-                for (int m = 0; m < mutations; m++)
+                Mutate = (rng, c) =>
                 {
-                    var area = t.Areas[rng.Next(t.Areas.Count)];
-                    byte[] bytes = (byte[])t.Original.AsSpan((int)area.Start, area.Length).ToArray();
-                    Mutate(bytes, rng, t.Original.LongLength);
-                    if (fixCrc && area.CrcAt >= 0)
+                    t = targets[c % targets.Length];
+                    int mutations = 1 + rng.Next(4);
+                    bool fixCrc = rng.Next(2) == 0;
+                    for (int m = 0; m < mutations; m++)
                     {
-                        int crcStart = area.CrcAt - 4; // structures start 4 bytes before their checksum field
-                        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(area.CrcAt), 0);
-                        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(area.CrcAt), Crc32.HashToUInt32(Crc32ParameterSet.Crc32C, bytes.AsSpan(crcStart, area.CrcLength)));
+                        var area = t.Areas[rng.Next(t.Areas.Count)];
+                        byte[] bytes = (byte[])t.Original.AsSpan((int)area.Start, area.Length).ToArray();
+                        Mutate(bytes, rng, t.Original.LongLength);
+                        if (fixCrc && area.CrcAt >= 0)
+                        {
+                            int crcStart = area.CrcAt - 4; // structures start 4 bytes before their checksum field
+                            BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(area.CrcAt), 0);
+                            BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(area.CrcAt), Crc32.HashToUInt32(Crc32ParameterSet.Crc32C, bytes.AsSpan(crcStart, area.CrcLength)));
+                        }
+                        VhdxTestFiles.WriteAt(t.Path, area.Start, bytes);
+                        touched.Add((area.Start, area.Length));
                     }
-                    VhdxTestFiles.WriteAt(t.Path, area.Start, bytes);
-                    touched.Add((area.Start, area.Length));
-                }
-
-                string outcome = RunCase(t.Path, buffer, c);
-                outcomes[outcome] = outcomes.TryGetValue(outcome, out int n) ? n + 1 : 1;
-
-                foreach ((long start, int length) in touched)
+                },
+                Exercise = (_, _) => ReadSample(t.Path, buffer),
+                Restore = () =>
                 {
-                    VhdxTestFiles.WriteAt(t.Path, start, t.Original.AsSpan((int)start, length).ToArray());
-                }
-            }
-            total.Stop();
-            TestContext.Current.TestOutputHelper?.WriteLine($"{Cases} cases in {total.Elapsed}: {Describe(outcomes)}");
+                    foreach ((long start, int length) in touched)
+                    {
+                        VhdxTestFiles.WriteAt(t.Path, start, t.Original.AsSpan((int)start, length).ToArray());
+                    }
+                    touched.Clear();
+                },
+                Describe = () => $"{Path.GetFileName(t.Path)}, areas {string.Join(", ", touched.Select(a => $"[{a.Start}, +{a.Length})"))}",
+                Classify = Classify,
+                PerCaseTime = PerCaseLimit,
+                PerCaseAllocation = PerCaseAllocationLimit,
+                Watchdog = TimeSpan.FromMinutes(3),
+            });
+            TestContext.Current.TestOutputHelper?.WriteLine(outcome.ToString());
             // The loop must exercise both outcomes, and more than one kind of refusal.
-            Assert.True(outcomes.TryGetValue("ok", out int ok) && ok > 100, Describe(outcomes));
-            Assert.True(outcomes.Keys.Count(k => k != "ok") >= 10, Describe(outcomes));
-            Assert.True(total.Elapsed < TimeSpan.FromMinutes(3), $"{Cases} cases took {total.Elapsed}");
+            Assert.True(outcome.Completed > 100, outcome.ToString());
+            Assert.True(outcome.ByError.Count >= 10, outcome.ToString());
         }
 
-        private static string Describe(Dictionary<string, int> outcomes) => string.Join("; ", outcomes.OrderByDescending(kv => kv.Value).Select(kv => $"{kv.Key}: {kv.Value}"));
-
-        private static string RunCase(string path, byte[] buffer, int c)
+        /// <summary>Opens and reads a bounded sample: the start, the end, and the first allocated ranges.</summary>
+        private static void ReadSample(string path, byte[] buffer)
         {
-            long allocated = GC.GetAllocatedBytesForCurrentThread();
-            var watch = Stopwatch.StartNew();
-            string outcome;
-            try
+            using DiskImage image = DiskImage.Open(path);
+            long size = image.VirtualSize;
+            for (long at = 0; at < Math.Min(size, 2L * MiB); at += MiB)
             {
-                using DiskImage image = DiskImage.Open(path);
-                long size = image.VirtualSize;
-                // Read a bounded sample: the start, the end, and the first allocated ranges.
-                for (long at = 0; at < Math.Min(size, 2L * MiB); at += MiB)
-                {
-                    image.Read(at, buffer, 0, (int)Math.Min(MiB, size - at));
-                }
-                int tail = (int)Math.Min(65536, size);
-                image.Read(size - tail, buffer, 0, tail);
-                foreach (ByteRange r in image.GetAllocatedRanges().Take(8))
-                {
-                    image.Read(r.Offset + (r.Length / 2), buffer, 0, (int)Math.Min(65536, r.Length / 2));
-                }
-                outcome = "ok";
+                image.Read(at, buffer, 0, (int)Math.Min(MiB, size - at));
             }
-            catch (InvalidImageException e)
+            int tail = (int)Math.Min(65536, size);
+            image.Read(size - tail, buffer, 0, tail);
+            foreach (ByteRange r in image.GetAllocatedRanges().Take(8))
             {
-                outcome = e.Structure.StartsWith("VHDX BAT entry", StringComparison.Ordinal) ? "VHDX BAT entry"
-                    : e.Structure.StartsWith("VHDX metadata entry", StringComparison.Ordinal) ? "VHDX metadata entry"
-                    : e.Structure.StartsWith("VHDX region table entry", StringComparison.Ordinal) ? "VHDX region table entry"
-                    : e.Structure.StartsWith("VHDX log entry", StringComparison.Ordinal) ? "VHDX log entry" : e.Structure;
+                image.Read(r.Offset + (r.Length / 2), buffer, 0, (int)Math.Min(65536, r.Length / 2));
             }
-            catch (AzureLinuxImageException e)
-            {
-                outcome = e.ErrorId;
-            }
-            catch (Exception e)
-            {
-                Assert.Fail($"case {c}: {e.GetType().Name}: {e.Message}\n{e.StackTrace}");
-                throw;
-            }
-            watch.Stop();
-            long used = GC.GetAllocatedBytesForCurrentThread() - allocated;
-            Assert.True(watch.Elapsed < PerCaseLimit, $"case {c} took {watch.Elapsed}");
-            Assert.True(used < PerCaseAllocationLimit, $"case {c} allocated {used} bytes");
-            return outcome;
         }
+
+        private static string Classify(AzureLinuxImageException e) => e is InvalidImageException i
+            ? i.Structure.StartsWith("VHDX BAT entry", StringComparison.Ordinal) ? "VHDX BAT entry"
+                : i.Structure.StartsWith("VHDX metadata entry", StringComparison.Ordinal) ? "VHDX metadata entry"
+                : i.Structure.StartsWith("VHDX region table entry", StringComparison.Ordinal) ? "VHDX region table entry"
+                : i.Structure.StartsWith("VHDX log entry", StringComparison.Ordinal) ? "VHDX log entry" : i.Structure
+            : e.ErrorId;
 
         private static void Mutate(byte[] bytes, Random rng, long fileLength)
         {

@@ -24,35 +24,13 @@ namespace AzureLinuxImage.Tests.FileSystems.ExtWrite
             this.fixture = fixture;
         }
 
-        private sealed class BoundedSink : IBlockDeviceSink
-        {
-            private readonly long length;
-
-            public BoundedSink(long length)
-            {
-                this.length = length;
-            }
-
-            public void Write(long offset, ReadOnlySpan<byte> data)
-            {
-                if (offset < 0 || offset + data.Length > length)
-                {
-                    throw new InvalidOperationException($"a write at [{offset}, {offset + data.Length}) lands outside the {length}-byte device");
-                }
-            }
-
-            public void Flush()
-            {
-            }
-        }
-
         private static readonly byte[] Content = ExtWriteOracle.Random(3, 9000);
 
         /// <summary>Opens for writing and makes one of a few edits (by case), then commits.</summary>
         private static void Edit(MutatedImage image, int which)
         {
             BlockDevice inner = image.AsDevice();
-            var device = new StagedBlockDevice(inner, new BoundedSink(inner.Length));
+            var device = new StagedBlockDevice(inner, new FuzzHarness.BoundedSink(inner.Length));
             using IFileSystemWriter w = ExtFileSystem.OpenForWriting(device);
             switch (which % 5)
             {

@@ -25,36 +25,13 @@ namespace AzureLinuxImage.Tests.Linux.Writes
             this.images = images;
         }
 
-        /// <summary>Checks every committed write against the device's bounds, then drops it.</summary>
-        private sealed class BoundsSink : IBlockDeviceSink
-        {
-            private readonly long length;
-
-            public BoundsSink(long length)
-            {
-                this.length = length;
-            }
-
-            public int Writes { get; private set; }
-
-            public void Write(long offset, ReadOnlySpan<byte> data)
-            {
-                Assert.True(offset >= 0 && offset + data.Length <= length, $"a write of [{offset}, {offset + data.Length}) lands outside the {length}-byte volume");
-                Writes++;
-            }
-
-            public void Flush()
-            {
-            }
-        }
-
         [Fact]
         public void Mutated_inodes_opened_for_writing_give_typed_errors_and_no_write_outside_the_volume()
         {
             ExternalTool.Require("mkfs.xfs", "xfsprogs");
             ExternalTool.Require("xfs_db", "xfsprogs");
             var t = images.V5!;
-            var sink = new BoundsSink(t.Device.Length);
+            var sink = new FuzzHarness.BoundedSink(t.Device.Length);
             void Edit(BlockDevice device)
             {
                 var w = XfsFileSystemWriter.Open(new StagedBlockDevice(device, sink));
