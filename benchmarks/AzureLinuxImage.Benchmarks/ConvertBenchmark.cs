@@ -61,81 +61,152 @@ namespace AzureLinuxImage.Benchmarks
         internal static int Runs => int.TryParse(Environment.GetEnvironmentVariable("AZLI_BENCH_RUNS"), out int n) && n > 0 ? n : 5;
 
         /// <summary>
-        /// Times ours and qemu-img's on <paramref name="source"/>, like for like: ours by default (flushed
-        /// before the rename) against `qemu-img convert -t writeback` (one flush at the end), ours with
-        /// --no-flush against qemu-img's default cache mode, 'unsafe', which never flushes. Every run starts
-        /// with the previous run's output written out and deleted and the page cache dropped; the tools
-        /// take turns within each round so that a slow spell of the disk does not fall on one tool only.
-        /// Prints min and median of each, and the ratios (above 1: ours is faster).
+        /// Times ours against qemu-img's on <paramref name="source"/>, like for like and in pairs (issue 20):
+        /// ours by default (flushed before the rename) against `qemu-img convert -t writeback` (one flush at
+        /// the end), ours with --no-flush against qemu-img's default cache mode, 'unsafe', which never
+        /// flushes. Each round runs one flushed and one unflushed pair, the order inside a pair alternating
+        /// each round, so a slow spell of the shared machine falls on both tools of a pair. Before every run
+        /// the previous output is deleted, dirty data is written out (sync) and the image files are evicted
+        /// from the page cache (posix_fadvise DONTNEED; AZLI_BENCH_COLD=all drops the whole page cache
+        /// instead, the tools' own binaries and libraries too — see the cold start-up line).
+        /// Prints min and median of each tool, min and median of the per-pair ratios (above 1: ours is
+        /// faster), the load average, syscalls per MiB of data (one more run of each under strace -c -f,
+        /// not timed) and the bytes read and written. AZLI_BENCH_ROUNDTRIP=1 adds the seed's raw round trip.
         /// </summary>
         public static void Compare(Bench bench, string source, string qemuFormat, string data = "~1 GiB data")
         {
-            long virtualSize;
+            long virtualSize, allocated;
             using (AzureLinuxImage.Disks.DiskImage image = AzureLinuxImage.Disks.DiskImage.Open(source))
             {
                 virtualSize = image.VirtualSize;
+                allocated = image.GetAllocatedRanges().Sum(r => r.Length);
             }
             long rounded = (virtualSize + (1 << 20) - 1) / (1 << 20) * (1 << 20);
             string ours = bench.File("ours.vhd"), qemu = bench.File("qemu.vhd");
-            var tools = new (string Name, Func<(double, double)> Run)[]
+            string[] qemuArgs = { "-f", qemuFormat, "-O", "vpc", "-o", "subformat=fixed,force_size=on", source, qemu };
+            var modes = new[]
             {
-                ("azlinux convert", () => { File.Delete(ours); return bench.Run(Bench.Azlinux, "convert", source, ours); }),
-                ("qemu-img -t writeback", () =>
-                {
-                    File.Delete(qemu);
-                    return bench.Run("qemu-img", "convert", "-t", "writeback", "-f", qemuFormat, "-O", "vpc", "-o", "subformat=fixed,force_size=on", source, qemu);
-                }),
-                ("azlinux convert --no-flush", () => { File.Delete(ours); return bench.Run(Bench.Azlinux, "convert", source, ours, "--no-flush"); }),
-                ("qemu-img (no flush)", () =>
-                {
-                    File.Delete(qemu);
-                    return bench.Run("qemu-img", "convert", "-f", qemuFormat, "-O", "vpc", "-o", "subformat=fixed,force_size=on", source, qemu);
-                }),
-                ("seed raw round trip", () =>
-                {
-                    File.Delete(bench.File("rt.raw"));
-                    File.Delete(bench.File("rt.vhd"));
-                    var a = bench.Run("qemu-img", "convert", "-f", qemuFormat, "-O", "raw", source, bench.File("rt.raw"));
-                    var b = bench.Run("qemu-img", "resize", "-f", "raw", bench.File("rt.raw"), rounded.ToString());
-                    var c = bench.Run("qemu-img", "convert", "-f", "raw", "-O", "vpc", "-o", "subformat=fixed,force_size=on", bench.File("rt.raw"), bench.File("rt.vhd"));
-                    return (a.Seconds + b.Seconds + c.Seconds, Math.Max(a.PeakMiB, Math.Max(b.PeakMiB, c.PeakMiB)));
-                }),
+                new Mode("flushed", "azlinux convert", new[] { "convert", source, ours }, "qemu-img -t writeback", new[] { "convert", "-t", "writeback" }.Concat(qemuArgs).ToArray()),
+                new Mode("unflushed", "azlinux convert --no-flush", new[] { "convert", source, ours, "--no-flush" }, "qemu-img (no flush)", new[] { "convert" }.Concat(qemuArgs).ToArray()),
             };
-            var times = tools.Select(_ => new List<double>()).ToArray();
-            var peaks = new double[tools.Length];
+            string loadBefore = File.ReadAllText("/proc/loadavg").Trim();
+            double peakOurs = 0, peakQemu = 0;
             for (int round = 0; round < Runs; round++)
             {
-                for (int j = 0; j < tools.Length; j++)
+                foreach (Mode m in modes)
                 {
-                    // Rotated each round: a spell of slow I/O (the disk's budget, the host's memory) must
-                    // not always fall on the same tool, nor always on the run after the same one.
-                    int t = (round + j) % tools.Length;
-                    (double seconds, double peak) = tools[t].Run();
-                    times[t].Add(seconds);
-                    peaks[t] = Math.Max(peaks[t], peak);
+                    for (int k = 0; k < 2; k++)
+                    {
+                        bool oursNow = (round + k) % 2 == 0;
+                        File.Delete(ours);
+                        File.Delete(qemu);
+                        bench.Evict(source);
+                        var r = oursNow ? bench.RunWarm(Bench.Azlinux, m.OursArgs) : bench.RunWarm("qemu-img", m.QemuArgs);
+                        (oursNow ? m.Ours : m.Qemu).Add(r.Seconds);
+                        if (oursNow)
+                        {
+                            peakOurs = Math.Max(peakOurs, r.PeakMiB);
+                        }
+                        else
+                        {
+                            peakQemu = Math.Max(peakQemu, r.PeakMiB);
+                        }
+                    }
                 }
+            }
+            string loadAfter = File.ReadAllText("/proc/loadavg").Trim();
+
+            // Bytes and syscalls: one more run of each, under strace (not timed), outputs kept for du.
+            var calls = new Dictionary<string, Syscalls>();
+            long oursWritten = 0, qemuWritten = 0;
+            foreach (Mode m in modes)
+            {
+                File.Delete(ours);
+                bench.Evict(source);
+                calls[m.OursName] = Syscalls.Trace(bench, Bench.Azlinux, m.OursArgs);
+                oursWritten = Bench.AllocatedBytes(ours);
+                File.Delete(qemu);
+                bench.Evict(source);
+                calls[m.QemuName] = Syscalls.Trace(bench, "qemu-img", m.QemuArgs);
+                qemuWritten = Bench.AllocatedBytes(qemu);
             }
             File.Delete(ours);
             File.Delete(qemu);
-            File.Delete(bench.File("rt.raw"));
-            File.Delete(bench.File("rt.vhd"));
 
-            double Min(int t) => times[t].Min();
-            double Median(int t)
+            double mib = allocated / (double)(1 << 20);
+            Console.WriteLine($"source: {Path.GetFileName(source)} ({qemuFormat}), {virtualSize} bytes virtual, {data}; {allocated} bytes ({mib:F1} MiB) allocated to copy, file {new FileInfo(source).Length} bytes ({Bench.AllocatedBytes(source)} on disk)");
+            Console.WriteLine($"{Runs} pairs per mode, {bench.CacheMode}; load average before: {loadBefore}; after: {loadAfter}");
+            foreach (Mode m in modes)
             {
-                double[] sorted = times[t].OrderBy(x => x).ToArray();
-                int n = sorted.Length;
-                return n % 2 == 1 ? sorted[n / 2] : (sorted[(n / 2) - 1] + sorted[n / 2]) / 2;
+                Console.WriteLine($"{m.OursName,-28} min {m.Ours.Min(),6:0.00} s  median {Median(m.Ours),6:0.00} s  [{string.Join(" ", m.Ours.Select(x => x.ToString("0.00")))}]");
+                Console.WriteLine($"{m.QemuName,-28} min {m.Qemu.Min(),6:0.00} s  median {Median(m.Qemu),6:0.00} s  [{string.Join(" ", m.Qemu.Select(x => x.ToString("0.00")))}]");
+                double[] pairs = m.Ours.Zip(m.Qemu, (o, q) => q / o).ToArray();
+                double ofMedians = Median(m.Qemu) / Median(m.Ours);
+                Console.WriteLine($"{m.Name}: per-pair ratio min {pairs.Min():0.00}x, median {Median(pairs):0.00}x [{string.Join(" ", pairs.Select(x => x.ToString("0.00")))}]; " +
+                    $"medians {ofMedians:0.00}x, mins {m.Qemu.Min() / m.Ours.Min():0.00}x -> goal 1.3x of qemu-img's median {(ofMedians >= 1.3 ? "met" : "NOT met")}");
             }
-            string Ratio(int theirs, int ourTool) => $"{Min(theirs) / Min(ourTool):0.00}x min, {Median(theirs) / Median(ourTool):0.00}x median";
-            Console.WriteLine($"source: {Path.GetFileName(source)} ({qemuFormat}), {virtualSize} bytes virtual, {data}, {Runs} runs per tool, cold cache");
-            for (int t = 0; t < tools.Length; t++)
+            foreach (KeyValuePair<string, Syscalls> c in calls)
             {
-                Console.WriteLine($"{tools[t].Name,-28} min {Min(t),6:0.00} s  median {Median(t),6:0.00} s  peak {peaks[t],5:0} MiB  [{string.Join(" ", times[t].Select(x => x.ToString("0.00")))}]");
+                Console.WriteLine($"syscalls {c.Key,-28} {c.Value.PerMiB(mib)}");
             }
-            Console.WriteLine($"flushed:   ours is {Ratio(1, 0)} the speed of qemu-img -t writeback");
-            Console.WriteLine($"unflushed: ours --no-flush is {Ratio(3, 2)} the speed of qemu-img's default");
-            Console.WriteLine($"seed round trip: ours is {Ratio(4, 0)} its speed (--no-flush: {Ratio(4, 2)})");
+            Console.WriteLine($"bytes written (output allocated): ours {oursWritten} ({oursWritten / (double)allocated:0.000}x allocated), qemu-img {qemuWritten} ({qemuWritten / (double)allocated:0.000}x); peak RSS ours {peakOurs:0} MiB, qemu-img {peakQemu:0} MiB");
+            if (!coldStartupShown)
+            {
+                coldStartupShown = true;
+                Console.WriteLine(bench.ColdStartup(3));
+            }
+            if (Environment.GetEnvironmentVariable("AZLI_BENCH_ROUNDTRIP") == "1")
+            {
+                var trips = new List<double>();
+                for (int round = 0; round < Runs; round++)
+                {
+                    File.Delete(bench.File("rt.raw"));
+                    File.Delete(bench.File("rt.vhd"));
+                    bench.Evict(source);
+                    var a = bench.RunWarm("qemu-img", "convert", "-f", qemuFormat, "-O", "raw", source, bench.File("rt.raw"));
+                    var b = bench.RunWarm("qemu-img", "resize", "-f", "raw", bench.File("rt.raw"), rounded.ToString());
+                    var c = bench.RunWarm("qemu-img", "convert", "-f", "raw", "-O", "vpc", "-o", "subformat=fixed,force_size=on", bench.File("rt.raw"), bench.File("rt.vhd"));
+                    trips.Add(a.Seconds + b.Seconds + c.Seconds);
+                }
+                File.Delete(bench.File("rt.raw"));
+                File.Delete(bench.File("rt.vhd"));
+                Console.WriteLine($"seed round trip (unflushed): min {trips.Min():0.00} s  median {Median(trips):0.00} s; ours flushed is {Median(trips) / Median(modes[0].Ours):0.00}x its median speed");
+            }
+        }
+
+        private static bool coldStartupShown;
+
+        internal static double Median(IEnumerable<double> values)
+        {
+            double[] sorted = values.OrderBy(x => x).ToArray();
+            int n = sorted.Length;
+            return n % 2 == 1 ? sorted[n / 2] : (sorted[(n / 2) - 1] + sorted[n / 2]) / 2;
+        }
+
+        private sealed class Mode
+        {
+            public Mode(string name, string oursName, string[] oursArgs, string qemuName, string[] qemuArgs)
+            {
+                Name = name;
+                OursName = oursName;
+                OursArgs = oursArgs;
+                QemuName = qemuName;
+                QemuArgs = qemuArgs;
+            }
+
+            public string Name { get; }
+
+            public string OursName { get; }
+
+            public string[] OursArgs { get; }
+
+            public string QemuName { get; }
+
+            public string[] QemuArgs { get; }
+
+            public List<double> Ours { get; } = new List<double>();
+
+            public List<double> Qemu { get; } = new List<double>();
         }
     }
 }

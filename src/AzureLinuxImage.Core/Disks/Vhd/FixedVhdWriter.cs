@@ -1,5 +1,4 @@
 using System;
-using System.Collections.Generic;
 using System.Threading;
 using AzureLinuxImage.IO;
 
@@ -8,20 +7,21 @@ namespace AzureLinuxImage.Disks.Vhd
     /// <summary>
     /// Writes any <see cref="DiskImage"/> as a fixed VHD (DESIGN.md, FixedVhdWriter): the source's data
     /// ranges copied, all-zero pages skipped so the output is sparse, then the footer at the end. Output
-    /// goes through <see cref="AtomicOutputFile"/>. Reading the next chunks overlaps writing the last one;
-    /// memory is <see cref="Buffers"/> chunk buffers (2 MiB) whatever the disk size.
+    /// goes through <see cref="AtomicOutputFile"/>. One thread reads a chunk and writes its non-zero runs
+    /// (issue 20): the kernel's read-ahead already keeps the source's reads ahead of the copy, and a second
+    /// thread taking each chunk cost 6-18 futex calls per MiB and its spinning on a loaded two-core machine.
+    /// Flushed outputs have their writeback started in batches by <see cref="WritebackPacer"/>'s thread.
+    /// Memory is one chunk whatever the disk size.
     /// </summary>
     internal static class FixedVhdWriter
     {
         /// <summary>
-        /// Small enough that a chunk is still in the CPU's caches when the writer copies it into the page
-        /// cache: with 4 MiB chunks the copies ran at half speed and system time doubled on the two-core
+        /// Small enough that a chunk is still in the CPU's caches when it is copied into the page cache:
+        /// with 4 MiB chunks the copies ran at half speed and system time doubled on the two-core
         /// development machine (VDI, cold cache, medians of 8: 1.06 s of system time at 4 MiB, 0.46 s at 512 KiB).
+        /// Syscalls are not what costs: about 4 per MiB at this size, a few milliseconds per GiB.
         /// </summary>
         public const int ChunkSize = 512 << 10;
-
-        /// <summary>One chunk being written while the others are read ahead.</summary>
-        public const int Buffers = 4;
 
         /// <summary>Writeback is started for this much output at once, not per chunk (fewer, larger I/Os).</summary>
         public const int WritebackBatch = 4 << 20;
@@ -53,16 +53,9 @@ namespace AzureLinuxImage.Disks.Vhd
             SparseFiles.MarkSparse(output.Stream);
             output.SetLength(size + VhdFooter.Size);
 
-            var buffers = new byte[Buffers][];
-            for (int i = 0; i < buffers.Length; i++)
-            {
-                buffers[i] = new byte[ChunkSize];
-            }
-            int current = 0;
-            var chunks = new ChunkWriter(output);
-            // The writer may hold all buffers but the one being filled; disposing it (also on a failure or a
-            // cancel) waits for its write, so the output is never closed under it.
-            using (var writer = new SerialWorker("FixedVhdWriter", buffers.Length - 1))
+            var buffer = new byte[ChunkSize];
+            // Disposed (its thread joined) before the output is flushed and closed, also on a failure or a cancel.
+            using (WritebackPacer? pacer = output.Durable ? new WritebackPacer(output.Stream, 0, WritebackBatch) : null)
             {
                 foreach (ByteRange range in RangeMath.Clip(source.GetAllocatedRanges(), source.VirtualSize))
                 {
@@ -72,16 +65,14 @@ namespace AzureLinuxImage.Disks.Vhd
                         // Chunks end on ChunkSize boundaries so pages stay aligned with the output's blocks.
                         long chunkEnd = Math.Min(range.End, ((pos / ChunkSize) + 1) * ChunkSize);
                         int n = (int)(chunkEnd - pos);
-                        byte[] buffer = buffers[current];
                         source.Read(pos, buffer, 0, n);
-                        long at = pos;
-                        writer.Post(() => chunks.Write(at, buffer, n));
-                        current = (current + 1) % buffers.Length;
+                        WriteNonZero(output.Stream, pos, buffer, n);
+                        // The span may cover holes that were skipped: writeback of a hole costs nothing.
+                        pacer?.Advance(chunkEnd);
                         pos = chunkEnd;
                         progress(pos);
                     }
                 }
-                writer.Drain();
             }
             cancellation.ThrowIfCancellationRequested();
             beforeFooter?.Invoke(output.Stream);
@@ -93,62 +84,34 @@ namespace AzureLinuxImage.Disks.Vhd
             progress(size);
         }
 
-        /// <summary>Runs on the writer thread only.</summary>
-        private sealed class ChunkWriter
+        /// <summary>Writes the non-zero pages of a chunk, one write per run of neighbouring ones.</summary>
+        private static void WriteNonZero(System.IO.FileStream stream, long offset, byte[] buffer, int count)
         {
-            private readonly AtomicOutputFile output;
-            private long writebackFrom = -1;
-
-            public ChunkWriter(AtomicOutputFile output)
+            int runStart = -1;
+            for (int page = 0; page < count; page += PageSize)
             {
-                this.output = output;
-            }
-
-            /// <summary>Writes the non-zero pages of a chunk, coalescing neighbours into one write.</summary>
-            public void Write(long offset, byte[] buffer, int count)
-            {
-                System.IO.FileStream stream = output.Stream;
-                int runStart = -1;
-                for (int page = 0; page < count; page += PageSize)
+                int len = Math.Min(PageSize, count - page);
+                bool zero = ZeroDetection.IsAllZero(new ReadOnlySpan<byte>(buffer, page, len));
+                if (!zero && runStart < 0)
                 {
-                    int len = Math.Min(PageSize, count - page);
-                    bool zero = ZeroDetection.IsAllZero(new ReadOnlySpan<byte>(buffer, page, len));
-                    if (!zero && runStart < 0)
-                    {
-                        runStart = page;
-                    }
-                    else if (zero && runStart >= 0)
-                    {
-                        Flush(stream, offset, buffer, runStart, page);
-                        runStart = -1;
-                    }
+                    runStart = page;
                 }
-                if (runStart >= 0)
+                else if (zero && runStart >= 0)
                 {
-                    Flush(stream, offset, buffer, runStart, count);
-                }
-                if (output.Durable)
-                {
-                    // Only worth it when the data must reach the disk before the rename anyway. The span
-                    // may cover holes that were skipped: writeback of a hole costs nothing.
-                    if (writebackFrom < 0)
-                    {
-                        writebackFrom = offset;
-                    }
-                    long end = offset + count;
-                    if (end - writebackFrom >= WritebackBatch)
-                    {
-                        Writeback.Start(stream, writebackFrom, end - writebackFrom);
-                        writebackFrom = -1;
-                    }
+                    WriteRun(stream, offset, buffer, runStart, page);
+                    runStart = -1;
                 }
             }
-
-            private static void Flush(System.IO.FileStream stream, long offset, byte[] buffer, int from, int to)
+            if (runStart >= 0)
             {
-                stream.Position = offset + from;
-                stream.Write(buffer, from, to - from);
+                WriteRun(stream, offset, buffer, runStart, count);
             }
+        }
+
+        private static void WriteRun(System.IO.FileStream stream, long offset, byte[] buffer, int from, int to)
+        {
+            stream.Position = offset + from;
+            stream.Write(buffer, from, to - from);
         }
     }
 }
