@@ -106,6 +106,26 @@ namespace AzureLinuxImage.Operations
             "Trusted launch (secure boot keys, vTPM) and the Azure VM sizes' real hardware are not emulated.",
         };
 
+        /// <summary>How long a KVM guest may stay silent before the rehearsal gives KVM up for TCG.</summary>
+        internal static readonly TimeSpan KvmSignOfLife = TimeSpan.FromSeconds(60);
+
+        /// <summary>
+        /// True when KVM is in use and, <see cref="KvmSignOfLife"/> after power-on, the guest has written nothing to the
+        /// serial console and asked for no lease: firmware, GRUB on the serial terminal or the kernel's console=ttyS0
+        /// (which Azure images have, R-BOOT) print within seconds under KVM. An image silent on ttyS0 with no NIC brought
+        /// up is then booted under TCG needlessly, which costs time but not correctness.
+        /// </summary>
+        internal static bool KvmSilent(bool kvm, TimeSpan elapsed, long consoleBytes, bool leased) =>
+            kvm && elapsed >= KvmSignOfLife && consoleBytes == 0 && !leased;
+
+        private sealed class KvmSilentException : Exception
+        {
+            public KvmSilentException(string message)
+                : base(message)
+            {
+            }
+        }
+
         /// <summary>Finds qemu-system-x86_64 (the given path, else PATH), or throws QemuNotFound with an install hint.</summary>
         internal static string FindQemu(string? qemuPath)
         {
@@ -182,7 +202,17 @@ namespace AzureLinuxImage.Operations
             Directory.CreateDirectory(work);
             try
             {
-                return Boot(options, context, image, format, qemu, qemuImg, ovmfCode, ovmfVars, kvm, work, keep, result);
+                try
+                {
+                    return Boot(options, context, image, format, qemu, qemuImg, ovmfCode, ovmfVars, kvm, work, keep, result);
+                }
+                catch (KvmSilentException e)
+                {
+                    // seen on a nested host: /dev/kvm opens and answers, QEMU runs, the guest never executes a line
+                    context.Warning(e.Message);
+                    result.Accelerator = "TCG";
+                    return Boot(options, context, image, format, qemu, qemuImg, ovmfCode, ovmfVars, kvm: false, work, keep, result);
+                }
             }
             finally
             {
@@ -342,6 +372,11 @@ namespace AzureLinuxImage.Operations
                         }
                         result.Failure = $"QEMU exited after {clock.Elapsed.TotalSeconds:0} s (code {process.ExitCode}) without a Ready report. {err}".Trim();
                         break;
+                    }
+                    else if (KvmSilent(kvm, clock.Elapsed, tail.BytesRead, network.Leased))
+                    {
+                        throw new KvmSilentException($"Under KVM the guest showed no sign of life in {KvmSignOfLife.TotalSeconds:0} s (no console output, no DHCP request): " +
+                            "KVM on this host does not run guests (seen on nested hosts whose /dev/kvm answers but runs nothing). Booting again under TCG; use -NoKvm / --no-kvm to skip the wait.");
                     }
                     else if (clock.Elapsed > options.Timeout)
                     {
@@ -506,6 +541,9 @@ namespace AzureLinuxImage.Operations
             private readonly string _path;
             private long _offset;
             private readonly StringBuilder _partial = new StringBuilder();
+
+            /// <summary>Bytes of the log read so far.</summary>
+            public long BytesRead => _offset;
 
             /// <summary>The line being written, not yet ended (a prompt waits there).</summary>
             public string Pending => Clean(_partial.ToString());

@@ -9,8 +9,9 @@ namespace AzureLinuxImage.Tests.Rehearsal
 {
     /// <summary>
     /// Issue 22: the rehearsal boots under KVM only when /dev/kvm opens read-write and answers KVM_GET_API_VERSION;
-    /// a path that exists but is no usable KVM device (a file, a directory, /dev/null) means TCG. This host has
-    /// no /dev/kvm, so the KVM branch itself is only reached through <see cref="KvmProbe.Choose"/>.
+    /// a path that exists but is no usable KVM device (a file, a directory, /dev/null) means TCG; a KVM guest silent
+    /// for a minute is booted again under TCG. This host's /dev/kvm opens and answers but runs no guest (nested), so
+    /// no KVM boot is proven here (README).
     /// </summary>
     public class KvmSelectionTests
     {
@@ -62,6 +63,17 @@ namespace AzureLinuxImage.Tests.Rehearsal
             (bool kvm, string reason) = KvmProbe.Choose(noKvm: false, unusable);
             Assert.False(kvm);
             Assert.Contains("/dev/kvm does not exist", reason);
+        }
+
+        [Fact]
+        public void ASilentKvmGuestIsGivenUpForTcgOnlyAfterTheWindow()
+        {
+            System.TimeSpan window = TestAzureProvisioning.KvmSignOfLife;
+            Assert.True(TestAzureProvisioning.KvmSilent(kvm: true, window, consoleBytes: 0, leased: false));
+            Assert.False(TestAzureProvisioning.KvmSilent(kvm: true, window - System.TimeSpan.FromSeconds(1), consoleBytes: 0, leased: false));
+            Assert.False(TestAzureProvisioning.KvmSilent(kvm: true, window, consoleBytes: 1, leased: false));
+            Assert.False(TestAzureProvisioning.KvmSilent(kvm: true, window, consoleBytes: 0, leased: true));
+            Assert.False(TestAzureProvisioning.KvmSilent(kvm: false, window + window, consoleBytes: 0, leased: false));
         }
 
         [Fact]
