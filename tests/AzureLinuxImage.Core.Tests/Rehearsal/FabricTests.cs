@@ -141,6 +141,22 @@ namespace AzureLinuxImage.Tests.Rehearsal
             Assert.All(set.Elements().Select(e => e.Name), n => Assert.Contains(n, fixtureSet.Elements().Select(e => e.Name)));
         }
 
+        /// <summary>
+        /// What the agents look for (README, "The provisioning media"): cloud-init asks blkid for TYPE=iso9660 (or udf)
+        /// devices, ds-identify without the asset tag for a LABEL=rd_rdfe_*; waagent mounts -t udf,iso9660,vfat.
+        /// blkid (libblkid, what both use) must see the CD exactly so.
+        /// </summary>
+        [Fact]
+        public void ProvisioningCdIsProbedByBlkidAsTheAgentsFindIt()
+        {
+            string blkid = ExternalTool.Require("blkid", "util-linux");
+            using var dir = new TempDirectory();
+            File.WriteAllBytes(dir.File("cd.iso"), IsoImageWriter.Build("rd_rdfe_stable", new[] { new KeyValuePair<string, byte[]>("ovf-env.xml", Encoding.UTF8.GetBytes("<Environment/>")) }, DateTime.UtcNow));
+            ToolResult r = ExternalTool.Run(blkid, new[] { "-p", "-o", "export", dir.File("cd.iso") });
+            Assert.Contains("TYPE=iso9660", r.StdOut.Split('\n'));
+            Assert.Contains("LABEL=rd_rdfe_stable", r.StdOut.Split('\n'));
+        }
+
         [Fact]
         public void ProvisioningCdIsReadByIsoinfoWithTheFileAndLabel()
         {
