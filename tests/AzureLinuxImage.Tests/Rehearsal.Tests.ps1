@@ -37,6 +37,19 @@ Describe 'Test-AzureProvisioning' {
         (Get-FileHash -LiteralPath $script:image).Hash | Should -Be $before
     }
 
+    It 'with -Verbose says which accelerator it picked and why (KVM only when /dev/kvm is usable)' {
+        if (-not $script:hasQemu) { Set-ItResult -Skipped -Because 'qemu-system-x86_64 is not installed'; return }
+        $verbose = Test-AzureProvisioning -LiteralPath $script:image -WhatIf -Verbose 4>&1 |
+            Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message
+        $verbose | Where-Object { $_ -match '^(KVM|TCG)' } | Should -Not -BeNullOrEmpty
+        if (-not (Test-Path -LiteralPath '/dev/kvm')) {
+            $verbose | Should -Contain 'TCG (software emulation, several times slower): /dev/kvm does not exist (no KVM module loaded, or no nested virtualization for this VM).'
+        }
+        $verbose = Test-AzureProvisioning -LiteralPath $script:image -NoKvm -WhatIf -Verbose 4>&1 |
+            Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message
+        $verbose | Should -Contain 'TCG: KVM not wanted (-NoKvm / --no-kvm).'
+    }
+
     It 'says where to get QEMU when -QemuPath does not hold it' {
         { Test-AzureProvisioning -LiteralPath $script:image -QemuPath (Join-Path $script:dir 'no-qemu') -ErrorAction Stop } |
             Should -Throw -ErrorId 'QemuNotFound*' -ExpectedMessage '*Install QEMU*'

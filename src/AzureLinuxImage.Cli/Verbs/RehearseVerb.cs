@@ -26,7 +26,7 @@ namespace AzureLinuxImage.Cli.Verbs
             var key = new Option<string?>("--ssh-key") { Description = "SSH public key (text, or a .pub file) for the admin user." };
             var incarnation = new Option<int>("--incarnation") { Description = "Goal state incarnation the guest must echo (default 1).", DefaultValueFactory = _ => 1 };
             var workDir = new Option<string?>("--keep") { Description = "Folder to keep the serial log, overlay and provisioning CD in (default: a temporary folder, deleted)." };
-            var noKvm = new Option<bool>("--no-kvm") { Description = "Use TCG even when /dev/kvm exists." };
+            var noKvm = new Option<bool>("--no-kvm") { Description = "Use TCG even when /dev/kvm is usable (opens and answers as KVM)." };
             var dryRun = new Option<bool>("--dry-run") { Description = "Check QEMU and the image; boot nothing." };
             var json = new Option<bool>("--json") { Description = "Write the result as JSON." };
             var verbose = new Option<bool>("--verbose") { Description = "Stream the serial console and every fabric request to stderr." };

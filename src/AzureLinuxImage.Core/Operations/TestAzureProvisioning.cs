@@ -28,8 +28,10 @@ namespace AzureLinuxImage.Operations
         public int MemoryMiB { get; set; } = 2048;
         /// <summary>Where the serial log, overlay and CD are kept; a temporary folder (deleted) when null.</summary>
         public string? WorkDirectory { get; set; }
-        /// <summary>Force TCG even when /dev/kvm exists.</summary>
+        /// <summary>Force TCG even when /dev/kvm is usable.</summary>
         public bool NoKvm { get; set; }
+        /// <summary>The KVM device probed (tests point it elsewhere).</summary>
+        public string KvmDevice { get; set; } = KvmProbe.DefaultDevice;
     }
 
     /// <summary>The outcome of a local first boot under an emulated Azure fabric.</summary>
@@ -104,6 +106,26 @@ namespace AzureLinuxImage.Operations
             "Trusted launch (secure boot keys, vTPM) and the Azure VM sizes' real hardware are not emulated.",
         };
 
+        /// <summary>How long a KVM guest may stay silent before the rehearsal gives KVM up for TCG.</summary>
+        internal static readonly TimeSpan KvmSignOfLife = TimeSpan.FromSeconds(60);
+
+        /// <summary>
+        /// True when KVM is in use and, <see cref="KvmSignOfLife"/> after power-on, the guest has written nothing to the
+        /// serial console and asked for no lease: firmware, GRUB on the serial terminal or the kernel's console=ttyS0
+        /// (which Azure images have, R-BOOT) print within seconds under KVM. An image silent on ttyS0 with no NIC brought
+        /// up is then booted under TCG needlessly, which costs time but not correctness.
+        /// </summary>
+        internal static bool KvmSilent(bool kvm, TimeSpan elapsed, long consoleBytes, bool leased) =>
+            kvm && elapsed >= KvmSignOfLife && consoleBytes == 0 && !leased;
+
+        private sealed class KvmSilentException : Exception
+        {
+            public KvmSilentException(string message)
+                : base(message)
+            {
+            }
+        }
+
         /// <summary>Finds qemu-system-x86_64 (the given path, else PATH), or throws QemuNotFound with an install hint.</summary>
         internal static string FindQemu(string? qemuPath)
         {
@@ -156,7 +178,9 @@ namespace AzureLinuxImage.Operations
             {
                 (ovmfCode, ovmfVars) = FindOvmf(qemu);
             }
-            bool kvm = !options.NoKvm && RuntimeInformation.IsOSPlatform(OSPlatform.Linux) && File.Exists("/dev/kvm");
+            // KVM only when /dev/kvm opens and answers as KVM: its mere existence is not enough (containers, no permission)
+            (bool kvm, string acceleratorReason) = KvmProbe.Choose(options.NoKvm, options.NoKvm ? default : KvmProbe.Probe(options.KvmDevice));
+            context.Verbose(acceleratorReason);
 
             var result = new ProvisioningRehearsal
             {
@@ -178,7 +202,17 @@ namespace AzureLinuxImage.Operations
             Directory.CreateDirectory(work);
             try
             {
-                return Boot(options, context, image, format, qemu, qemuImg, ovmfCode, ovmfVars, kvm, work, keep, result);
+                try
+                {
+                    return Boot(options, context, image, format, qemu, qemuImg, ovmfCode, ovmfVars, kvm, work, keep, result);
+                }
+                catch (KvmSilentException e)
+                {
+                    // seen on a nested host: /dev/kvm opens and answers, QEMU runs, the guest never executes a line
+                    context.Warning(e.Message);
+                    result.Accelerator = "TCG";
+                    return Boot(options, context, image, format, qemu, qemuImg, ovmfCode, ovmfVars, kvm: false, work, keep, result);
+                }
             }
             finally
             {
@@ -279,6 +313,7 @@ namespace AzureLinuxImage.Operations
             var tail = new ConsoleTail(console);
             var lastLines = new Queue<string>();
             var problems = new List<string>();
+            bool loginPrompt = false;
             void Drain()
             {
                 while (messages.TryDequeue(out string? m))
@@ -288,6 +323,7 @@ namespace AzureLinuxImage.Operations
                 foreach (string line in tail.ReadLines())
                 {
                     context.Verbose("console: " + line);
+                    loginPrompt = loginPrompt || line.IndexOf(" login: ", StringComparison.Ordinal) >= 0;
                     lastLines.Enqueue(line);
                     if (lastLines.Count > 40)
                     {
@@ -298,7 +334,15 @@ namespace AzureLinuxImage.Operations
                         problems.Add(string.Format(CultureInfo.InvariantCulture, "{0:0.0}s {1}", clock.Elapsed.TotalSeconds, line));
                     }
                 }
+                // getty's prompt ("<host> login: ", no newline): systemd has finished the boot transaction up to the
+                // login, so what the agent does after Ready (cloud-init creates the user after it) is done
+                loginPrompt = loginPrompt || tail.Pending.EndsWith(" login: ", StringComparison.Ordinal);
             }
+
+            // After Ready, the boot is left to finish (up to the login prompt, at most this long) before the power-off,
+            // and what follows the report itself (an agent-less unit disabling itself) gets a few seconds more
+            TimeSpan settle = kvm ? TimeSpan.FromSeconds(60) : TimeSpan.FromSeconds(180);
+            TimeSpan afterReady = kvm ? TimeSpan.FromSeconds(5) : TimeSpan.FromSeconds(15);
 
             bool cancelled = false;
             try
@@ -306,11 +350,16 @@ namespace AzureLinuxImage.Operations
                 while (true)
                 {
                     Drain();
-                    if (fabric.ReadyAt != null)
+                    if (fabric.ReadyAt is TimeSpan readyAt)
                     {
-                        break;
+                        if ((loginPrompt && clock.Elapsed - readyAt >= afterReady) || clock.Elapsed - readyAt >= settle || clock.Elapsed > options.Timeout + settle || process.HasExited)
+                        {
+                            context.Verbose(string.Format(CultureInfo.InvariantCulture, "Ready at {0:0} s; {1} at {2:0} s, powering off.", readyAt.TotalSeconds,
+                                loginPrompt ? "login prompt" : "no login prompt", clock.Elapsed.TotalSeconds));
+                            break;
+                        }
                     }
-                    if (process.HasExited)
+                    else if (process.HasExited)
                     {
                         string err;
                         lock (stderr)
@@ -324,7 +373,12 @@ namespace AzureLinuxImage.Operations
                         result.Failure = $"QEMU exited after {clock.Elapsed.TotalSeconds:0} s (code {process.ExitCode}) without a Ready report. {err}".Trim();
                         break;
                     }
-                    if (clock.Elapsed > options.Timeout)
+                    else if (KvmSilent(kvm, clock.Elapsed, tail.BytesRead, network.Leased))
+                    {
+                        throw new KvmSilentException($"Under KVM the guest showed no sign of life in {KvmSignOfLife.TotalSeconds:0} s (no console output, no DHCP request): " +
+                            "KVM on this host does not run guests (seen on nested hosts whose /dev/kvm answers but runs nothing). Booting again under TCG; use -NoKvm / --no-kvm to skip the wait.");
+                    }
+                    else if (clock.Elapsed > options.Timeout)
                     {
                         result.Failure = $"No Ready report within {options.Timeout.TotalSeconds:0} s of power-on" + (network.Leased ? "." : "; the guest never asked for a DHCP lease.");
                         break;
@@ -487,6 +541,12 @@ namespace AzureLinuxImage.Operations
             private readonly string _path;
             private long _offset;
             private readonly StringBuilder _partial = new StringBuilder();
+
+            /// <summary>Bytes of the log read so far.</summary>
+            public long BytesRead => _offset;
+
+            /// <summary>The line being written, not yet ended (a prompt waits there).</summary>
+            public string Pending => Clean(_partial.ToString());
 
             public ConsoleTail(string path)
             {

@@ -53,7 +53,7 @@ namespace AzureLinuxImage.Commands
         [ValidateNotNullOrEmpty]
         public string? WorkDirectory { get; set; }
 
-        /// <summary>Use TCG even when /dev/kvm exists.</summary>
+        /// <summary>Use TCG even when /dev/kvm is usable.</summary>
         [Parameter]
         public SwitchParameter NoKvm { get; set; }
 

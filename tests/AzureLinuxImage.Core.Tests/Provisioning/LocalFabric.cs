@@ -24,6 +24,9 @@ namespace AzureLinuxImage.Tests.Provisioning
             return values.SingleOrDefault();
         }
 
+        /// <summary>The request's bytes as they arrived (head and body).</summary>
+        public byte[] Raw { get; init; } = Array.Empty<byte>();
+
         public override string ToString() => $"{Method} {Target}";
     }
 
@@ -52,11 +55,15 @@ namespace AzureLinuxImage.Tests.Provisioning
         public string ExtraHeaders { get; init; } = "";
     }
     public sealed record HangReply : Reply;
+    /// <summary>A whole HTTP response written as it is (the emulated fabric's own bytes).</summary>
+    public sealed record RawReply(byte[] Response) : Reply;
     public sealed record DropReply : Reply;
 
     /// <summary>
     /// A real HTTP/1.1 server on 127.0.0.1 (a TcpListener, so faults are exact): every request recorded,
-    /// answers scripted per "METHOD target" (the last reply of a script repeats; unknown routes get 404).
+    /// answers scripted per "METHOD target" (the last reply of a script repeats; unknown routes get 404),
+    /// or every request answered by the rehearsal's <see cref="AzureLinuxImage.Emulation.EmulatedFabric"/>
+    /// (<see cref="Serving"/>), so host-side clients are checked against the fabric the VM talks to.
     /// Optionally refuses connections (nothing listening) until <c>startAfter</c> has passed.
     /// </summary>
     public sealed class LocalFabric : IDisposable
@@ -69,6 +76,7 @@ namespace AzureLinuxImage.Tests.Provisioning
         private readonly Stopwatch _clock = Stopwatch.StartNew();
         private readonly Thread _acceptLoop;
         private TcpListener? _listener;
+        private Func<RecordedRequest, Reply>? _fallback;
 
         public LocalFabric(TimeSpan? startAfter = null)
         {
@@ -112,6 +120,19 @@ namespace AzureLinuxImage.Tests.Provisioning
                 _scripts[method + " " + target] = new Queue<Reply>(replies);
             }
             return this;
+        }
+
+        /// <summary>
+        /// A server answering every request as the emulated fabric answers the guest at <paramref name="servedAs"/>:<paramref name="servedPort"/>
+        /// (wire server, HostGAPlugin or IMDS); the fabric records the requests too.
+        /// </summary>
+        internal static LocalFabric Serving(AzureLinuxImage.Emulation.EmulatedFabric fabric, IPAddress servedAs, int servedPort)
+        {
+            var server = new LocalFabric();
+            server._fallback = request => fabric.Handle(servedAs, servedPort, request.Raw) is byte[] response
+                ? new RawReply(response)
+                : Reply.Status(400, "the emulated fabric could not parse the request", "text/plain");
+            return server;
         }
 
         /// <summary>Answers "METHOD target" with a function of the request.</summary>
@@ -185,6 +206,9 @@ namespace AzureLinuxImage.Tests.Provisioning
                         case StatusReply s:
                             Write(stream, s);
                             break;
+                        case RawReply r:
+                            stream.Write(r.Response, 0, r.Response.Length);
+                            break;
                     }
                 }
                 catch (Exception e) when (e is IOException || e is SocketException || e is ObjectDisposedException)
@@ -204,7 +228,7 @@ namespace AzureLinuxImage.Tests.Provisioning
             {
                 return queue.Count > 1 ? queue.Dequeue() : queue.Peek();
             }
-            return Reply.Status(404, "no route " + key, "text/plain");
+            return _fallback != null ? _fallback(request) : Reply.Status(404, "no route " + key, "text/plain");
         }
 
         private RecordedRequest? ReadRequest(NetworkStream stream)
@@ -239,7 +263,7 @@ namespace AzureLinuxImage.Tests.Provisioning
                 }
                 read += n;
             }
-            return new RecordedRequest(requestLine[0], requestLine[1], headers, Encoding.UTF8.GetString(body), _clock.Elapsed);
+            return new RecordedRequest(requestLine[0], requestLine[1], headers, Encoding.UTF8.GetString(body), _clock.Elapsed) { Raw = head.Concat(body).ToArray() };
         }
 
         private static bool EndsWithBlankLine(List<byte> b) =>

@@ -11,6 +11,7 @@ using System.Text;
 using System.Xml.Linq;
 using AzureLinuxImage.Emulation;
 using AzureLinuxImage.Tests.Infrastructure;
+using AzureLinuxImage.Tests.Provisioning;
 using Xunit;
 
 namespace AzureLinuxImage.Tests.Rehearsal
@@ -33,8 +34,8 @@ namespace AzureLinuxImage.Tests.Rehearsal
         public void AzlinuxReadyIsAcceptedAndItsIncarnationEchoRecorded()
         {
             var (fabric, _) = NewFabric(incarnation: 7);
-            using var wire = new LoopbackFabricServer(fabric, VirtualNetwork.WireServer, 80);
-            using var imds = new LoopbackFabricServer(fabric, VirtualNetwork.Imds, 80);
+            using var wire = LocalFabric.Serving(fabric, VirtualNetwork.WireServer, 80);
+            using var imds = LocalFabric.Serving(fabric, VirtualNetwork.Imds, 80);
             using var root = new TempDirectory();
 
             ToolResult run = AzLinux.Run("ready", "--endpoint", "127.0.0.1:" + wire.Port, "--imds-endpoint", "127.0.0.1:" + imds.Port,
@@ -52,7 +53,7 @@ namespace AzureLinuxImage.Tests.Rehearsal
         public void AzlinuxNotReadyDescriptionIsRecordedAndNotTakenForReady()
         {
             var (fabric, _) = NewFabric(incarnation: 2);
-            using var wire = new LoopbackFabricServer(fabric, VirtualNetwork.WireServer, 80);
+            using var wire = LocalFabric.Serving(fabric, VirtualNetwork.WireServer, 80);
             ToolResult run = AzLinux.Run("ready", "--endpoint", "127.0.0.1:" + wire.Port, "--skip-preprovisioning-check", "--timeout", "60",
                 "--not-ready", "--description", "disk <sdb> failed");
             Assert.True(run.ExitCode == 0, run.StdErr + run.StdOut);
@@ -64,7 +65,7 @@ namespace AzureLinuxImage.Tests.Rehearsal
         public void GoalStateServedIsWhatAzlinuxGoalstateParses()
         {
             var (fabric, _) = NewFabric(incarnation: 4);
-            using var wire = new LoopbackFabricServer(fabric, VirtualNetwork.WireServer, 80);
+            using var wire = LocalFabric.Serving(fabric, VirtualNetwork.WireServer, 80);
             ToolResult run = AzLinux.Run("goalstate", "--endpoint", "127.0.0.1:" + wire.Port, "--json");
             Assert.True(run.ExitCode == 0, run.StdErr + run.StdOut);
             Assert.Contains("\"4\"", run.StdOut);
@@ -84,7 +85,7 @@ namespace AzureLinuxImage.Tests.Rehearsal
         public async System.Threading.Tasks.Task StaleIncarnationAndForeignContainerAreRefusedAsAzureDoes()
         {
             var (fabric, _) = NewFabric(incarnation: 3);
-            using var wire = new LoopbackFabricServer(fabric, VirtualNetwork.WireServer, 80);
+            using var wire = LocalFabric.Serving(fabric, VirtualNetwork.WireServer, 80);
             using var http = new HttpClient(new HttpClientHandler { UseProxy = false });
             var ct = TestContext.Current.CancellationToken;
             string goal = await http.GetStringAsync($"http://127.0.0.1:{wire.Port}/machine/?comp=goalstate", ct);
@@ -103,7 +104,7 @@ namespace AzureLinuxImage.Tests.Rehearsal
         public async System.Threading.Tasks.Task ImdsNeedsTheMetadataHeaderAndAnswersWhatAzlinuxImdsReads()
         {
             var (fabric, _) = NewFabric(incarnation: 1);
-            using var imds = new LoopbackFabricServer(fabric, VirtualNetwork.Imds, 80);
+            using var imds = LocalFabric.Serving(fabric, VirtualNetwork.Imds, 80);
             using var http = new HttpClient(new HttpClientHandler { UseProxy = false });
             var bare = await http.GetAsync($"http://127.0.0.1:{imds.Port}/metadata/instance?api-version=2021-08-01", TestContext.Current.CancellationToken);
             Assert.Equal(HttpStatusCode.BadRequest, bare.StatusCode);
@@ -138,6 +139,22 @@ namespace AzureLinuxImage.Tests.Rehearsal
             var fixtureSet = fixture.Descendants(wa + "LinuxProvisioningConfigurationSet").Single();
             Assert.Equal(fixtureSet.Parent!.Name, set.Parent!.Name);
             Assert.All(set.Elements().Select(e => e.Name), n => Assert.Contains(n, fixtureSet.Elements().Select(e => e.Name)));
+        }
+
+        /// <summary>
+        /// What the agents look for (README, "The provisioning media"): cloud-init asks blkid for TYPE=iso9660 (or udf)
+        /// devices, ds-identify without the asset tag for a LABEL=rd_rdfe_*; waagent mounts -t udf,iso9660,vfat.
+        /// blkid (libblkid, what both use) must see the CD exactly so.
+        /// </summary>
+        [Fact]
+        public void ProvisioningCdIsProbedByBlkidAsTheAgentsFindIt()
+        {
+            string blkid = ExternalTool.Require("blkid", "util-linux");
+            using var dir = new TempDirectory();
+            File.WriteAllBytes(dir.File("cd.iso"), IsoImageWriter.Build("rd_rdfe_stable", new[] { new KeyValuePair<string, byte[]>("ovf-env.xml", Encoding.UTF8.GetBytes("<Environment/>")) }, DateTime.UtcNow));
+            ToolResult r = ExternalTool.Run(blkid, new[] { "-p", "-o", "export", dir.File("cd.iso") });
+            Assert.Contains("TYPE=iso9660", r.StdOut.Split('\n'));
+            Assert.Contains("LABEL=rd_rdfe_stable", r.StdOut.Split('\n'));
         }
 
         [Fact]

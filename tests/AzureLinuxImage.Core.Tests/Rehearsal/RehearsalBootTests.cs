@@ -2,6 +2,7 @@ using System;
 using System.IO;
 using System.Linq;
 using System.Security.Cryptography;
+using System.Text.Json;
 using AzureLinuxImage.Operations;
 using AzureLinuxImage.Tests.Infrastructure;
 using Xunit;
@@ -36,7 +37,8 @@ namespace AzureLinuxImage.Tests.Rehearsal
     /// <summary>
     /// Issue 22's proof: the real Debian 12 images booted under QEMU TCG with the emulated fabric. The
     /// azure-ready one (waagent) reports Ready echoing the incarnation, sets the hostname and creates the
-    /// user with the key, read back from the overlay; the stock one never reports Ready and the reason
+    /// user with the key, read back from the overlay; so do the cloud-init one and the agent-less one (hostname
+    /// only); the stock one never reports Ready and the reason
     /// (no DHCP request: nothing brings its NIC up) is in the result. Neither image is written.
     /// </summary>
     public sealed class RehearsalBootTests : IClassFixture<BootableImagesFixture>
@@ -94,6 +96,76 @@ namespace AzureLinuxImage.Tests.Rehearsal
             Assert.True(r.SshKeyInstalled);
             Assert.Contains(r.Requests, q => q.Service == "WireServer" && q.Target == "/machine/?comp=goalstate");
             Assert.Contains(r.Requests, q => q.Service == "HostGAPlugin" && q.Status == 404);
+            Assert.DoesNotContain(r.ConsoleProblems, p => p.Contains("Kernel panic"));
+            Assert.Equal(before, Hash(image));
+        }
+
+        /// <summary>
+        /// An image without any agent (waagent purged, curl added), made agent-less by `azlinux agentless`, reports Ready
+        /// through azure-provisioning.service and its reporter script, and takes the host name from IMDS; all through the CLI.
+        /// </summary>
+        [Fact]
+        public void AgentlessImageReportsReadyThroughItsUnit()
+        {
+            RequireTools();
+            string image = images.Image("agentless", "--azure-ready", "--bootable", "--agent", "none");
+            ToolResult install = AzLinux.Run("agentless", image);
+            Assert.True(install.ExitCode == 0, install.StdErr + install.StdOut);
+            byte[] before = Hash(image);
+            using var work = new TempDirectory();
+
+            ToolResult run = ExternalTool.Run("dotnet", new[] { Repository.CliDll, "rehearse", image, "--no-kvm", "--timeout", "900", "--hostname", "agentless-host", "--incarnation", "4",
+                "--keep", work.Path, "--json" }, check: false, timeoutSeconds: 1500);
+
+            Assert.True(run.ExitCode == 0, run.StdErr + run.StdOut);
+            using JsonDocument doc = JsonDocument.Parse(run.StdOut);
+            JsonElement r = doc.RootElement;
+            Assert.True(r.GetProperty("ready").GetBoolean());
+            Assert.Equal(4, r.GetProperty("incarnationEchoed").GetInt32());
+            string agent = r.GetProperty("agent").GetString()!;
+            Assert.StartsWith("curl/", agent); // the reporter script's client, and the unit it names itself after
+            Assert.EndsWith("/ azure-provisioning.service", agent);
+            Assert.Equal("agentless-host", r.GetProperty("hostName").GetString());
+            Assert.False(r.GetProperty("userCreated").GetBoolean()); // agent-less provisioning creates no user (R-NOAGENT-4)
+            Assert.Contains(r.GetProperty("requests").EnumerateArray(), q => q.GetProperty("service").GetString() == "IMDS" && q.GetProperty("status").GetInt32() == 200);
+            // the reporter's log reaches the serial console (boot diagnostics), and the unit disabled itself (first boot only)
+            Assert.Contains("azure-report-ready: ready reported (HTTP 200)", File.ReadAllText(work.File("serial.log")));
+            ToolResult wants = AzLinux.Run("ls", work.File("overlay.qcow2"), "/etc/systemd/system/multi-user.target.wants");
+            Assert.True(wants.ExitCode == 0, wants.StdErr);
+            Assert.Contains("ssh.service", wants.StdOut);
+            Assert.DoesNotContain("azure-provisioning.service", wants.StdOut);
+            Assert.Equal(before, Hash(image));
+        }
+
+        /// <summary>
+        /// Debian 12's cloud-init alone (waagent purged): its Azure datasource is chosen by the chassis asset tag, reads
+        /// ovf-env.xml from the ISO 9660 provisioning CD, reports Ready itself, then sets the host name and creates the user
+        /// with the key from ovf-env.xml (read back once the boot reached the login prompt).
+        /// </summary>
+        [Fact]
+        public void CloudInitImageReportsReadyWithHostnameAndUser()
+        {
+            RequireTools();
+            string image = images.Image("cloudinit", "--azure-ready", "--bootable", "--agent", "cloud-init");
+            byte[] before = Hash(image);
+            ProvisioningRehearsal r = TestAzureProvisioning.Run(new RehearsalOptions
+            {
+                ImagePath = image,
+                NoKvm = true,
+                Timeout = TimeSpan.FromMinutes(15),
+                HostName = "cloudinit-host",
+                UserName = "carol",
+                SshPublicKey = Key,
+                Incarnation = 3,
+            }, new SilentContext());
+
+            Assert.True(r.Ready, r.Failure + "\n" + string.Join("\n", r.LastConsoleLines));
+            Assert.Equal(3, r.IncarnationEchoed);
+            Assert.StartsWith("Cloud-Init/", r.Agent);
+            Assert.Equal("cloudinit-host", r.HostName);
+            Assert.True(r.UserCreated);
+            Assert.True(r.SshKeyInstalled);
+            Assert.Contains(r.Requests, q => q.Service == "IMDS" && q.Status == 200);
             Assert.DoesNotContain(r.ConsoleProblems, p => p.Contains("Kernel panic"));
             Assert.Equal(before, Hash(image));
         }

@@ -130,7 +130,9 @@ namespace AzureLinuxImage.Operations
                 "[Service]\nType=oneshot\n" +
                 $"ExecStart={exec}\n" +
                 $"ExecStartPost={systemctl} disable {UnitName}\n" +
-                "TimeoutStartSec=25min\nRemainAfterExit=yes\nStandardOutput=journal\nStandardError=journal\n\n" +
+                "TimeoutStartSec=25min\nRemainAfterExit=yes\nStandardOutput=journal\n" +
+                "# The reporter's log also on the serial console: Azure's boot diagnostics show why a VM never became ready.\n" +
+                "StandardError=journal+console\n\n" +
                 "[Install]\nWantedBy=multi-user.target\n";
             ed.WriteFile(UnitPath, unit, Rule, "The first-boot unit (oneshot, after network-online.target).");
             ed.EnsureDirectory("/etc/systemd/system/multi-user.target.wants", Rule);
