@@ -27,8 +27,16 @@ namespace AzureLinuxImage.Azure
         internal const string GalleryApi = "2023-07-03";
         internal const string SubscriptionApi = "2022-12-01";
 
-        public static LinuxImagePublishResult? Run(string sourcePath, PublishOptions options, IOperationContext context) =>
-            new Publisher(sourcePath, options, context).Execute();
+        public static LinuxImagePublishResult? Run(string sourcePath, PublishOptions options, IOperationContext context)
+        {
+            // A pipeline host masks a token before any line could show it (issue 23); the upload SAS is registered
+            // by the upload itself, right after it is granted.
+            foreach (string secret in AzureCredentials.SecretsOf(options.Credential))
+            {
+                context.RegisterSecret(secret);
+            }
+            return new Publisher(sourcePath, options, context).Execute();
+        }
 
         private sealed class Publisher
         {

@@ -42,7 +42,7 @@ namespace AzureLinuxImage.Cli.Verbs
             };
             command.SetAction(parse => CliErrors.Run(() =>
             {
-                using var context = new CliContext(dryRun: parse.GetValue(dryRun), verbose: parse.GetValue(verbose));
+                using var context = new CliContext(parse, dryRun: parse.GetValue(dryRun), verbose: parse.GetValue(verbose));
                 Uri? arm = null;
                 string? armText = parse.GetValue(endpoint);
                 if (armText != null && !Uri.TryCreate(armText, UriKind.Absolute, out arm))

@@ -114,6 +114,14 @@ namespace AzureLinuxImage.Commands
         [ValidateRange(1, 64)]
         public int ThreadCount { get; set; } = UploadOptions.DefaultThreadCount;
 
+        /// <summary>No Azure Pipelines / GitHub Actions logging commands even when TF_BUILD or GITHUB_ACTIONS is set (issue 23).</summary>
+        [Parameter]
+        public SwitchParameter NoPipelineLogging
+        {
+            get => PipelineLoggingDisabled;
+            set => PipelineLoggingDisabled = value;
+        }
+
         /// <inheritdoc />
         protected override void ProcessRecord()
         {
