@@ -90,7 +90,7 @@ namespace AzureLinuxImage.Benchmarks
             string cpio = bench.File("initrd.cpio");
             if (initrd != null)
             {
-                Shell($"zstd -d -q -c \"{initrd}\" > \"{cpio}\"");
+                ZstdBenchmark.Shell($"zstd -d -q -c \"{initrd}\" > \"{cpio}\"");
             }
             else
             {
@@ -206,9 +206,9 @@ namespace AzureLinuxImage.Benchmarks
             {
                 var tool = Tools[format];
                 string file = bench.File("data." + format);
-                Shell($"{tool.Compress} < \"{cpio}\" > \"{file}\"");
+                ZstdBenchmark.Shell($"{tool.Compress} < \"{cpio}\" > \"{file}\"");
                 byte[] compressed = File.ReadAllBytes(file);
-                double toolCpu = Enumerable.Range(0, 3).Min(_ => ShellCpu($"{tool.Decompress} < \"{file}\" > /dev/null"));
+                double toolCpu = Enumerable.Range(0, 3).Min(_ => ZstdBenchmark.ShellCpu($"{tool.Decompress} < \"{file}\" > /dev/null"));
                 double ours = BestCpu(() => Decompressors.Open(new MemoryStream(compressed, false), tool.Ours, DecompressionLimits.Default, file));
                 Console.WriteLine($"  {format,-6} tool {toolCpu * 1000,6:0} ms   ours {ours * 1000,6:0} ms ({ours / toolCpu:0.0}x)");
                 foreach (var lib in Libraries.Where(l => l.Format == format))
@@ -226,7 +226,7 @@ namespace AzureLinuxImage.Benchmarks
             Directory.CreateDirectory(Path.Combine(root, "conf"));
             File.WriteAllText(Path.Combine(root, "conf", "modules"), "hv_vmbus\nhv_storvsc\n");
             string archive = bench.File("small.cpio");
-            Shell($"cd \"{root}\" && find . | LC_ALL=C sort | cpio --quiet -o -H newc > \"{archive}\"");
+            ZstdBenchmark.Shell($"cd \"{root}\" && find . | LC_ALL=C sort | cpio --quiet -o -H newc > \"{archive}\"");
             return File.ReadAllBytes(archive);
         }
 
@@ -262,37 +262,8 @@ namespace AzureLinuxImage.Benchmarks
         {
             string input = bench.File("probe.in"), output = bench.File("probe.out");
             File.WriteAllBytes(input, data);
-            Shell($"{command} < \"{input}\" > \"{output}\"");
+            ZstdBenchmark.Shell($"{command} < \"{input}\" > \"{output}\"");
             return File.ReadAllBytes(output);
-        }
-
-        private static void Shell(string script)
-        {
-            var psi = new ProcessStartInfo("bash") { UseShellExecute = false };
-            psi.ArgumentList.Add("-c");
-            psi.ArgumentList.Add("set -e; " + script);
-            using var p = Process.Start(psi)!;
-            p.WaitForExit();
-            if (p.ExitCode != 0)
-            {
-                throw new InvalidOperationException(script + " failed");
-            }
-        }
-
-        private static double ShellCpu(string script)
-        {
-            var psi = new ProcessStartInfo("bash") { UseShellExecute = false, RedirectStandardOutput = true };
-            psi.ArgumentList.Add("-c");
-            psi.ArgumentList.Add("exec 3>&1; " + script + "; times >&3");
-            using var p = Process.Start(psi)!;
-            string[] lines = p.StandardOutput.ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries);
-            p.WaitForExit();
-            return lines[1].Split(' ').Sum(t =>
-            {
-                int m = t.IndexOf('m', StringComparison.Ordinal);
-                return (double.Parse(t.Substring(0, m), System.Globalization.CultureInfo.InvariantCulture) * 60) +
-                    double.Parse(t.Substring(m + 1).TrimEnd('s'), System.Globalization.CultureInfo.InvariantCulture);
-            });
         }
     }
 }

@@ -15,9 +15,9 @@ namespace AzureLinuxImage.Benchmarks
     /// </summary>
     internal static class ZstdBenchmark
     {
-        private static double ParseTimes(string t)
+        /// <summary>One field of bash's `times` ("0m0.071s") in seconds.</summary>
+        internal static double ParseTimes(string t)
         {
-            // "0m0.071s"
             int m = t.IndexOf('m', StringComparison.Ordinal);
             return (double.Parse(t.Substring(0, m), System.Globalization.CultureInfo.InvariantCulture) * 60) +
                 double.Parse(t.Substring(m + 1).TrimEnd('s'), System.Globalization.CultureInfo.InvariantCulture);
@@ -208,7 +208,8 @@ namespace AzureLinuxImage.Benchmarks
             }
         }
 
-        private static void Shell(string script)
+        /// <summary>Runs a bash script (set -e); throws when it fails.</summary>
+        internal static void Shell(string script)
         {
             var psi = new ProcessStartInfo("bash") { UseShellExecute = false };
             psi.ArgumentList.Add("-c");
@@ -221,7 +222,8 @@ namespace AzureLinuxImage.Benchmarks
             }
         }
 
-        private static double ShellCpu(string script)
+        /// <summary>The user and system CPU seconds of a bash script's children.</summary>
+        internal static double ShellCpu(string script)
         {
             var psi = new ProcessStartInfo("bash") { UseShellExecute = false, RedirectStandardOutput = true };
             psi.ArgumentList.Add("-c");

@@ -345,35 +345,34 @@ namespace AzureLinuxImage.Azure
                 }
             }
 
-            private void CheckImage(JsonElement? image, Names n)
-            {
-                if (image == null)
-                {
-                    return;
-                }
-                existing.Add(n.Image);
-                string? from = image.Value.TryGetProperty("properties", out JsonElement p) && p.TryGetProperty("storageProfile", out JsonElement sp)
-                    && sp.TryGetProperty("osDisk", out JsonElement od) && od.TryGetProperty("managedDisk", out JsonElement md) ? Text(md, "id") : null;
-                if (!string.Equals(from, n.Disk, StringComparison.OrdinalIgnoreCase))
-                {
-                    throw new AzureLinuxImageException("ImageExists", ErrorKind.AlreadyExists,
-                        $"The image {n.Image} exists and was made from {from ?? "another source"}, not {n.Disk}. Choose another -ImageName. Nothing was created.");
-                }
-            }
+            private void CheckImage(JsonElement? image, Names n) =>
+                CheckMadeFromDisk(image, n.Image, n.Disk, "ImageExists", "image", "-ImageName", "properties", "storageProfile", "osDisk", "managedDisk");
 
-            private void CheckVersion(JsonElement? version, Names n)
+            private void CheckVersion(JsonElement? version, Names n) =>
+                CheckMadeFromDisk(version, n.Version, n.Disk, "GalleryImageVersionExists", "image version", "-GalleryImageVersion", "properties", "storageProfile", "osDiskImage", "source");
+
+            /// <summary>An existing image or version is kept only when it was made from this disk (its source id at <paramref name="path"/>).</summary>
+            private void CheckMadeFromDisk(JsonElement? resource, string id, string disk, string errorId, string what, string parameter, params string[] path)
             {
-                if (version == null)
+                if (resource == null)
                 {
                     return;
                 }
-                existing.Add(n.Version);
-                string? from = version.Value.TryGetProperty("properties", out JsonElement p) && p.TryGetProperty("storageProfile", out JsonElement sp)
-                    && sp.TryGetProperty("osDiskImage", out JsonElement od) && od.TryGetProperty("source", out JsonElement src) ? Text(src, "id") : null;
-                if (!string.Equals(from, n.Disk, StringComparison.OrdinalIgnoreCase))
+                existing.Add(id);
+                JsonElement e = resource.Value;
+                foreach (string name in path)
                 {
-                    throw new AzureLinuxImageException("GalleryImageVersionExists", ErrorKind.AlreadyExists,
-                        $"The image version {n.Version} exists and was made from {from ?? "another source"}, not {n.Disk}. Choose another -GalleryImageVersion. Nothing was created.");
+                    if (e.ValueKind != JsonValueKind.Object || !e.TryGetProperty(name, out e))
+                    {
+                        e = default;
+                        break;
+                    }
+                }
+                string? from = Text(e, "id");
+                if (!string.Equals(from, disk, StringComparison.OrdinalIgnoreCase))
+                {
+                    throw new AzureLinuxImageException(errorId, ErrorKind.AlreadyExists,
+                        $"The {what} {id} exists and was made from {from ?? "another source"}, not {disk}. Choose another {parameter}. Nothing was created.");
                 }
             }
 
