@@ -144,7 +144,7 @@ namespace AzureLinuxImage.Tests.FileSystems.ExtWrite
             Assert.True(compared > 50, $"only {compared} entries compared");
         }
 
-        private static int Compare(IFileSystem fs, string model, string dir)
+        internal static int Compare(IFileSystem fs, string model, string dir)
         {
             int n = 0;
             var hostNames = Directory.EnumerateFileSystemEntries(Host(model, dir)).Select(p => Path.GetFileName(p)!).OrderBy(x => x, StringComparer.Ordinal).ToList();
