@@ -8,6 +8,7 @@ using System.Text.RegularExpressions;
 using AzureLinuxImage.Disks;
 using AzureLinuxImage.FileSystems;
 using AzureLinuxImage.FileSystems.Ext;
+using AzureLinuxImage.Partitions;
 using AzureLinuxImage.Tests.Infrastructure;
 using Xunit;
 
@@ -23,6 +24,7 @@ namespace AzureLinuxImage.Tests.FileSystems.ExtWrite
     public class ExtInlineDirectoryWriteTests
     {
         private const uint InlineFlag = 0x10000000;
+        private const int Cases = 400;
 
         [Theory]
         [InlineData("4k-csum", new[] { "-b", "4096", "-O", "inline_data" })]
@@ -125,6 +127,57 @@ namespace AzureLinuxImage.Tests.FileSystems.ExtWrite
                 f.WriteByte((byte)(hash ^ 1));
             }
             Assert.NotEqual(0, ExtWriteOracle.Fsck(image).ExitCode);
+        }
+
+        /// <summary>
+        /// The inline directory's inode damaged (i_block entries, i_size, the attribute header and the
+        /// system.data value), then a name added, removed or overflowing: a typed error or a normal end, and
+        /// no write outside the volume.
+        /// </summary>
+        [Theory]
+        [InlineData(false)]
+        [InlineData(true)]
+        public void Damaged_inline_directories_give_typed_errors_when_written(bool csum)
+        {
+            using var tmp = new TempDirectory();
+            Populate(tmp.File("src"));
+            string image = ExtWriteOracle.Mkfs(tmp.Path, "fuzz", tmp.File("src"), 8, "-b", "4096", "-O", csum ? "inline_data" : "inline_data,^metadata_csum", "-I", "256", "-N", "128");
+            AddContinuation(image, tmp, "/cont", 40);
+            using (var s = new WriteSession(image))
+            {
+                for (int i = 1; i <= 6; i++)
+                {
+                    s.Writer.WriteFile($"/cont/x{i}", new MemoryStream(Content(i)));
+                }
+                s.Writer.Commit();
+            }
+            ExtWriteOracle.AssertClean(image, "the fuzz image");
+            Assert.True(IsInline(image, "/cont"));
+            (long inode, _) = AttributeEntry(image, "/cont");
+            var pristine = new MutatedImage(File.ReadAllBytes(image), csum ? "inline-fuzz-csum" : "inline-fuzz");
+            int n = 0;
+            int typed = Fuzz.Run("ext inline directory write", pristine, Cases, csum ? 712 : 711, (r, m) => m.Mutate(r, inode, 256), m =>
+            {
+                BlockDevice inner = m.AsDevice();
+                var device = new StagedBlockDevice(inner, new FuzzHarness.BoundedSink(inner.Length));
+                using IFileSystemWriter w = ExtFileSystem.OpenForWriting(device);
+                switch (n++ % 4)
+                {
+                    case 0: w.Delete("/cont/x5"); break;
+                    case 1: w.Delete("/cont/x1"); break;
+                    case 2: w.CreateSymlink("/cont/y", "x2"); break;
+                    default:
+                        for (int i = 0; i < 3; i++)
+                        {
+                            w.CreateDirectory($"/cont/a-longer-name-{i}");
+                        }
+                        break;
+                }
+                w.Commit();
+            });
+            // metadata_csum: the inode checksum refuses every damaged inode; without it the damage reaches the
+            // entry parsing, and some cases (damage to bytes the edit does not depend on) go through.
+            Assert.True(csum ? typed == Cases : typed > Cases / 10 && typed < Cases, $"{typed} of {Cases} cases ended in a typed error");
         }
 
         private delegate void WriterStep(IFileSystemWriter w);
