@@ -41,9 +41,10 @@ namespace AzureLinuxImage.Tests.FileSystems.ExtWrite
             {
                 Assert.True(IsInline(image, d), $"mkfs.ext4 -d did not make {d} inline:\n" + ExtWriteOracle.Debugfs(image, $"stat {d}"));
             }
-            // /cont gets a 40-byte system.data continuation (one empty entry), as the kernel makes when
-            // i_block is full, with a non-zero e_hash (e2fsprogs writes 0) so that the hash is checked too.
-            AddContinuation(image, tmp, "/cont", 40);
+            // /cont gets a system.data continuation of one empty entry as the kernel makes when i_block is full
+            // (68 bytes: all the room a 256-byte inode has left; e2fsprogs never makes one), with a non-zero
+            // e_hash (the kernel and e2fsprogs write 0) so that the rehash is checked too.
+            AddContinuation(image, tmp, "/cont", 68);
             ExtWriteOracle.AssertClean(image, "with the crafted continuation");
             int bs = options[1] == "4096" ? 4096 : 1024;
             bool extents = !options[3].Contains("^extent", StringComparison.Ordinal);
@@ -88,7 +89,7 @@ namespace AzureLinuxImage.Tests.FileSystems.ExtWrite
                 Step(image, model, "/cont", w => w.WriteFile(file, new MemoryStream(Content(i))), m => WriteModel(m, file, Content(i)));
                 Assert.True(IsInline(image, "/cont"), $"/cont left inline data at x{i}");
             }
-            Assert.Contains("system.data (40)", ExtWriteOracle.Debugfs(image, "ea_list /cont"), StringComparison.Ordinal);
+            Assert.Contains("system.data (68)", ExtWriteOracle.Debugfs(image, "ea_list /cont"), StringComparison.Ordinal);
             foreach (string gone in new[] { "x6", "x5", "x1" })
             {
                 Step(image, model, "/cont", w => w.Delete("/cont/" + gone), m => File.Delete(Path.Combine(m, "cont", gone)));
@@ -101,10 +102,11 @@ namespace AzureLinuxImage.Tests.FileSystems.ExtWrite
                 Step(image, model, "/cont", w => w.CreateDirectory(file), m => Directory.CreateDirectory(Path.Combine(m, file.TrimStart('/'))));
                 added++;
             }
-            // The 3 freed slots took 3 names again, the 4th overflowed.
-            Assert.Equal(4, added);
+            // i_block's freed slot takes x8; system.data's freed 24 bytes take x9 and x10, its last entry's 32
+            // spare bytes x11 and x12; x13 overflows.
+            Assert.Equal(6, added);
             AssertBlockDirectory(image, "/cont", bs, extents);
-            Assert.Equal(2 + 4, ExtWriteOracle.Stat(image, "/cont").Links);
+            Assert.Equal(2 + 6, ExtWriteOracle.Stat(image, "/cont").Links);
         }
 
         [Fact]
@@ -142,7 +144,7 @@ namespace AzureLinuxImage.Tests.FileSystems.ExtWrite
             using var tmp = new TempDirectory();
             Populate(tmp.File("src"));
             string image = ExtWriteOracle.Mkfs(tmp.Path, "fuzz", tmp.File("src"), 8, "-b", "4096", "-O", csum ? "inline_data" : "inline_data,^metadata_csum", "-I", "256", "-N", "128");
-            AddContinuation(image, tmp, "/cont", 40);
+            AddContinuation(image, tmp, "/cont", 68);
             using (var s = new WriteSession(image))
             {
                 for (int i = 1; i <= 6; i++)
