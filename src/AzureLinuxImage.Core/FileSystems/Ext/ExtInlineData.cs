@@ -132,6 +132,10 @@ namespace AzureLinuxImage.FileSystems.Ext
             r.Size = 0;
             if (all.Count == 0)
             {
+                if (raw.Length > 128 && start + 4 <= raw.Length && BinaryPrimitives.ReadUInt32LittleEndian(raw.AsSpan(start)) == Magic)
+                {
+                    raw.AsSpan(start).Clear();
+                }
                 return;
             }
             var kept = new List<(byte[] Entry, byte[] Value)>();
