@@ -199,6 +199,11 @@ namespace AzureLinuxImage.FileSystems.Ext
             int pos = start;
             while (pos < end)
             {
+                if (end - pos < 8)
+                {
+                    // An entry's 8-byte header cannot fit (a region may end at the end of the inode's bytes).
+                    throw v.Bad("directory entry", $"{where}: a truncated entry at offset {pos}.");
+                }
                 uint ino = BinaryPrimitives.ReadUInt32LittleEndian(block.AsSpan(pos));
                 int rec = RecLen(block, pos);
                 int nameLen = NameLength(block, pos);
