@@ -34,7 +34,8 @@ namespace AzureLinuxImage.FileSystems.Ext
     /// place at the Links stage, the kernel's own one-block update) or in a new block appended to the
     /// directory (written first, then the directory's inode switches to a map that includes it); removes
     /// a name by merging it into the previous entry. Leaf blocks carry the 12-byte checksum tail under
-    /// metadata_csum. Hashed directories go through <see cref="ExtHtreeWriter"/>.
+    /// metadata_csum. Hashed directories go through <see cref="ExtHtreeWriter"/>, inline ones through
+    /// <see cref="ExtInlineDirectory"/>.
     /// </summary>
     internal sealed class ExtDirectoryWriter
     {
@@ -47,6 +48,7 @@ namespace AzureLinuxImage.FileSystems.Ext
         private readonly ExtBitmapAllocator allocator;
         private readonly ExtFileMapper mapper;
         private readonly ExtHtreeWriter htree;
+        private readonly ExtInlineDirectory inline;
 
         public ExtDirectoryWriter(ExtWriteVolume volume, ExtInodeTable inodes, ExtBitmapAllocator allocator, ExtFileMapper mapper)
         {
@@ -55,6 +57,7 @@ namespace AzureLinuxImage.FileSystems.Ext
             this.allocator = allocator;
             this.mapper = mapper;
             htree = new ExtHtreeWriter(volume, inodes, allocator, mapper, this);
+            inline = new ExtInlineDirectory(volume, allocator, mapper, this);
         }
 
         public static int EntryLength(int nameLength) => (8 + nameLength + 3) & ~3;
@@ -66,11 +69,16 @@ namespace AzureLinuxImage.FileSystems.Ext
         {
             byte[] bytes = Encoding.UTF8.GetBytes(name);
             CheckName(bytes, name);
+            var entry = new ExtNameEntry(inode, bytes, v.FileType ? fileType : (byte)0);
             if (dir.Has(ExtInodeRecord.FlagInlineData))
             {
-                throw new UnsupportedImageException(v.Where, $"directory inode {dir.Number} keeps its entries inline (inline_data); adding '{name}' to it is not supported.");
+                // In the inode when a region has room, else the kernel's overflow: the directory moves to a block.
+                if (!inline.TryAdd(dir, entry))
+                {
+                    inline.Convert(dir, entry);
+                }
+                return;
             }
-            var entry = new ExtNameEntry(inode, bytes, v.FileType ? fileType : (byte)0);
             if (dir.Has(ExtInodeRecord.FlagIndex) && v.Sb.FeatureCompat != 0 && (v.Sb.FeatureCompat & ExtSuperblock.CompatDirIndex) != 0)
             {
                 htree.Add(dir, entry);
@@ -108,7 +116,7 @@ namespace AzureLinuxImage.FileSystems.Ext
             byte[] wanted = Encoding.UTF8.GetBytes(name);
             if (dir.Has(ExtInodeRecord.FlagInlineData))
             {
-                throw new UnsupportedImageException(v.Where, $"directory inode {dir.Number} keeps its entries inline (inline_data); removing '{name}' from it is not supported.");
+                return inline.Remove(dir, wanted);
             }
             ExtFileBlocks blocks = mapper.Collect(dir);
             long count = (dir.Size + v.BlockSize - 1) / v.BlockSize;
@@ -146,8 +154,23 @@ namespace AzureLinuxImage.FileSystems.Ext
         private bool RemoveIn(ExtInodeRecord dir, long physical, byte[] block, byte[] wanted)
         {
             VerifyLeaf(dir, physical, block);
+            if (!RemoveName(block, 0, LeafSpace, wanted, $"directory inode {dir.Number}, block {physical}"))
+            {
+                return false;
+            }
+            WriteLeaf(dir, physical, block, WriteStage.Links);
+            return true;
+        }
+
+        /// <summary>
+        /// Removes <paramref name="wanted"/> from the entries of <paramref name="block"/>[<paramref name="start"/>,
+        /// <paramref name="end"/>): the previous entry's rec_len takes in its space or, when it is the region's
+        /// first entry, its inode becomes 0 (directory.rst). False when the region has no such name.
+        /// </summary>
+        public bool RemoveName(byte[] block, int start, int end, byte[] wanted, string where)
+        {
             int previous = -1;
-            foreach (var (pos, ino, rec, nameLen) in Entries(block, LeafSpace, $"directory inode {dir.Number}, block {physical}"))
+            foreach (var (pos, ino, rec, nameLen) in Entries(block, start, end, where))
             {
                 if (ino != 0 && nameLen == wanted.Length && block.AsSpan(pos + 8, nameLen).SequenceEqual(wanted))
                 {
@@ -159,7 +182,6 @@ namespace AzureLinuxImage.FileSystems.Ext
                     {
                         BinaryPrimitives.WriteUInt32LittleEndian(block.AsSpan(pos), 0);
                     }
-                    WriteLeaf(dir, physical, block, WriteStage.Links);
                     return true;
                 }
                 previous = pos;
@@ -168,15 +190,20 @@ namespace AzureLinuxImage.FileSystems.Ext
         }
 
         /// <summary>
-        /// The entries of <paramref name="block"/>[0, <paramref name="end"/>): position, inode, record length and
+        /// The entries of <paramref name="block"/>[<paramref name="start"/>, <paramref name="end"/>): position, inode, record length and
         /// name length, each checked to fit before it is returned (a damaged entry is a typed error naming
         /// <paramref name="where"/>). A caller may change the block at the entry it was given and stop there.
         /// </summary>
-        private IEnumerable<(int Pos, uint Inode, int Rec, int NameLength)> Entries(byte[] block, int end, string where)
+        private IEnumerable<(int Pos, uint Inode, int Rec, int NameLength)> Entries(byte[] block, int start, int end, string where)
         {
-            int pos = 0;
+            int pos = start;
             while (pos < end)
             {
+                if (end - pos < 8)
+                {
+                    // An entry's 8-byte header cannot fit (a region may end at the end of the inode's bytes).
+                    throw v.Bad("directory entry", $"{where}: a truncated entry at offset {pos}.");
+                }
                 uint ino = BinaryPrimitives.ReadUInt32LittleEndian(block.AsSpan(pos));
                 int rec = RecLen(block, pos);
                 int nameLen = NameLength(block, pos);
@@ -226,10 +253,14 @@ namespace AzureLinuxImage.FileSystems.Ext
         }
 
         /// <summary>Entries of a leaf block (names in use only).</summary>
-        public List<ExtNameEntry> ParseLeaf(byte[] block, ExtInodeRecord dir, long physical)
+        public List<ExtNameEntry> ParseLeaf(byte[] block, ExtInodeRecord dir, long physical) =>
+            ParseEntries(block, 0, LeafSpace, $"directory inode {dir.Number}, block {physical}");
+
+        /// <summary>Entries of <paramref name="block"/>[<paramref name="start"/>, <paramref name="end"/>) (names in use only).</summary>
+        public List<ExtNameEntry> ParseEntries(byte[] block, int start, int end, string where)
         {
             var list = new List<ExtNameEntry>();
-            foreach (var (pos, ino, _, nameLen) in Entries(block, LeafSpace, $"directory inode {dir.Number}, block {physical}"))
+            foreach (var (pos, ino, _, nameLen) in Entries(block, start, end, where))
             {
                 if (ino != 0 && nameLen > 0)
                 {
@@ -240,10 +271,13 @@ namespace AzureLinuxImage.FileSystems.Ext
         }
 
         /// <summary>Puts <paramref name="e"/> into the first entry of <paramref name="block"/> with room for it; false when none has.</summary>
-        public bool TryInsert(byte[] block, ExtNameEntry e, string where)
+        public bool TryInsert(byte[] block, ExtNameEntry e, string where) => TryInsert(block, 0, LeafSpace, e, where);
+
+        /// <summary>Puts <paramref name="e"/> into the first entry of <paramref name="block"/>[<paramref name="start"/>, <paramref name="end"/>) with room for it.</summary>
+        public bool TryInsert(byte[] block, int start, int end, ExtNameEntry e, string where)
         {
             int need = e.MinimalLength;
-            foreach (var (pos, ino, rec, nameLen) in Entries(block, LeafSpace, where))
+            foreach (var (pos, ino, rec, nameLen) in Entries(block, start, end, where))
             {
                 int used = ino == 0 ? 0 : EntryLength(nameLen);
                 if (rec - used >= need)

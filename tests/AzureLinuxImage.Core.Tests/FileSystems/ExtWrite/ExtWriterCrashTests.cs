@@ -42,6 +42,7 @@ namespace AzureLinuxImage.Tests.FileSystems.ExtWrite
         [Theory]
         [InlineData("ext4", new[] { "-b", "4096" })]
         [InlineData("ext3-1k", new[] { "-b", "1024", "-t", "ext3" })]
+        [InlineData("ext4-inline", new[] { "-b", "4096", "-O", "inline_data", "-I", "256" })]
         public void A_commit_cut_at_every_write_leaves_old_or_new_content_and_at_worst_leaks(string name, string[] options)
         {
             using var tmp = new TempDirectory();
@@ -51,6 +52,7 @@ namespace AzureLinuxImage.Tests.FileSystems.ExtWrite
             File.WriteAllText(Path.Combine(src, "etc", "waagent.conf"), "OLD\n");
             File.WriteAllBytes(Path.Combine(src, "big"), ExtWriteOracle.Random(5, 300_000));
             File.WriteAllText(Path.Combine(src, "old"), "to be removed\n");
+            File.WriteAllText(Path.Combine(src, "etc", "gone"), "to be removed\n");
             for (int i = 0; i < 400; i++)
             {
                 File.WriteAllText(Path.Combine(src, "dir", $"entry-with-a-longer-name-{i:D4}"), i.ToString());
@@ -61,6 +63,7 @@ namespace AzureLinuxImage.Tests.FileSystems.ExtWrite
 
             byte[] newBig = ExtWriteOracle.Random(6, 450_000);
             var newNames = Enumerable.Range(0, 60).Select(i => $"added-name-number-{i:D4}-with-some-length").ToList();
+            var etcNames = Enumerable.Range(0, 4).Select(i => $"etc-{i}").ToList();
 
             void Edit(IFileSystemWriter w)
             {
@@ -70,6 +73,12 @@ namespace AzureLinuxImage.Tests.FileSystems.ExtWrite
                 w.WriteFile("/newdir/file", new MemoryStream(Encoding.ASCII.GetBytes("created\n")));
                 w.CreateSymlink("/newdir/slow", "/" + new string('s', 200));
                 w.Delete("/old");
+                // With inline_data /etc is inline: a name removed and added in place, then an overflow into a block.
+                w.Delete("/etc/gone");
+                foreach (string n in etcNames)
+                {
+                    w.WriteFile("/etc/" + n, new MemoryStream(Encoding.ASCII.GetBytes(n)));
+                }
                 foreach (string n in newNames)
                 {
                     w.WriteFile("/dir/" + n, new MemoryStream(Encoding.ASCII.GetBytes(n)));
@@ -92,6 +101,12 @@ namespace AzureLinuxImage.Tests.FileSystems.ExtWrite
                 output.WriteLine($"{writes} writes, {s.Sink.Flushes} flushes");
             }
             ExtWriteOracle.AssertClean(full, "after the full commit");
+            if (options.Contains("inline_data"))
+            {
+                // /etc was inline and overflowed into a block during the commit.
+                Assert.Contains("Size of inline data", ExtWriteOracle.Debugfs(pristine, "stat /etc"), StringComparison.Ordinal);
+                Assert.DoesNotContain("Size of inline data", ExtWriteOracle.Debugfs(full, "stat /etc"), StringComparison.Ordinal);
+            }
             Assert.True(writes > 20, $"only {writes} writes");
 
             string cut = tmp.File("cut.img");
@@ -140,6 +155,12 @@ namespace AzureLinuxImage.Tests.FileSystems.ExtWrite
                 foreach (string a in newNames.Where(names.Contains))
                 {
                     Assert.Equal(a, Encoding.ASCII.GetString(ExtOracle.ReadAll(fs.OpenRead("/dir/" + a))));
+                }
+                var etc = fs.List("/etc").Select(e => e.Name).ToHashSet(StringComparer.Ordinal);
+                Assert.True(etc.Contains("waagent.conf"), $"cut before write {n}: /etc lost waagent.conf");
+                foreach (string a in etcNames.Where(etc.Contains))
+                {
+                    Assert.Equal(a, Encoding.ASCII.GetString(ExtOracle.ReadAll(fs.OpenRead("/etc/" + a))));
                 }
             }
             output.WriteLine("e2fsck said, over all cuts: " + string.Join(" | ", seen));

@@ -14,7 +14,8 @@ namespace AzureLinuxImage.Tests.FileSystems.ExtWrite
     /// <summary>
     /// Seeded random sequences of create/replace/delete/mkdir/symlink/chmod applied to the writer and to a
     /// folder on this machine (the model); after each sequence e2fsck -fn is clean and the image's tree
-    /// equals the folder's (type, bytes, mode, link target). 4 x 550 = 2,200 operations per run.
+    /// equals the folder's (type, bytes, mode, link target). 5 x 550 = 2,750 operations per run; the
+    /// inline_data row starts with inline directories (mkfs.ext4 -d of empty folders).
     /// </summary>
     [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     public class ExtWriterPropertyTests
@@ -28,15 +29,30 @@ namespace AzureLinuxImage.Tests.FileSystems.ExtWrite
         [InlineData("ext4-1k-nocsum", 202, new[] { "-b", "1024", "-O", "^metadata_csum,^64bit" })]
         [InlineData("ext3", 303, new[] { "-b", "4096", "-t", "ext3" })]
         [InlineData("ext2-1k", 404, new[] { "-b", "1024", "-t", "ext2" })]
+        [InlineData("ext4-inline", 505, new[] { "-b", "4096", "-O", "inline_data", "-I", "256" })]
         public void Random_sequences_match_a_host_folder(string name, int seed, string[] options)
         {
             using var tmp = new TempDirectory();
             string model = tmp.File("model");
+            var dirs = new List<string> { "/" };
+            if (options.Contains("inline_data"))
+            {
+                // 40 empty directories in the source: mkfs.ext4 -d makes them inline, so names go in and out of inodes and overflow into blocks.
+                foreach (string root in new[] { tmp.File("empty-src"), model })
+                {
+                    for (int i = 0; i < 40; i++)
+                    {
+                        Directory.CreateDirectory(Path.Combine(root, "i" + i));
+                        File.SetUnixFileMode(Path.Combine(root, "i" + i), (UnixFileMode)0x1ED);
+                    }
+                }
+                dirs.AddRange(Enumerable.Range(0, 40).Select(i => "/i" + i));
+            }
             string image = ExtWriteOracle.Mkfs(tmp.Path, name, tmp.File("empty-src"), 160, options.Concat(new[] { "-N", "4096" }).ToArray());
             Directory.CreateDirectory(model);
             File.SetUnixFileMode(model, (UnixFileMode)0x1ED);
             var rnd = new Random(seed);
-            var dirs = new List<string> { "/" };
+            int inlineAdds = 0, inlineRemoves = 0;
             var files = new List<string>();
             var links = new List<string>();
             var session = new WriteSession(image);
@@ -49,6 +65,7 @@ namespace AzureLinuxImage.Tests.FileSystems.ExtWrite
                     if (kind < 30 || files.Count == 0 && kind < 50)
                     {
                         string path = NewPath(rnd, dirs, model);
+                        inlineAdds += InInline(w, path) ? 1 : 0;
                         byte[] content = Content(rnd);
                         uint mode = Modes[rnd.Next(Modes.Length)];
                         w.WriteFile(path, new MemoryStream(content), new NewItemAttributes { Mode = mode, Uid = (uint)rnd.Next(3), Gid = 7 });
@@ -74,6 +91,7 @@ namespace AzureLinuxImage.Tests.FileSystems.ExtWrite
                         }
                         string path = all[rnd.Next(all.Count)];
                         bool isDir = dirs.Contains(path);
+                        inlineRemoves += InInline(w, path) ? 1 : 0;
                         w.Delete(path, recursive: isDir);
                         if (isDir)
                         {
@@ -93,6 +111,7 @@ namespace AzureLinuxImage.Tests.FileSystems.ExtWrite
                     else if (kind < 80)
                     {
                         string path = NewPath(rnd, dirs, model);
+                        inlineAdds += InInline(w, path) ? 1 : 0;
                         uint mode = rnd.Next(2) == 0 ? 0x1EDu : 0x1C0u;
                         w.CreateDirectory(path, new NewItemAttributes { Mode = mode });
                         Directory.CreateDirectory(Host(model, path));
@@ -102,6 +121,7 @@ namespace AzureLinuxImage.Tests.FileSystems.ExtWrite
                     else if (kind < 95)
                     {
                         string path = NewPath(rnd, dirs, model);
+                        inlineAdds += InInline(w, path) ? 1 : 0;
                         string target = rnd.Next(2) == 0 ? "../" + RandomName(rnd) : "/" + string.Join("/", Enumerable.Range(0, rnd.Next(3, 30)).Select(_ => RandomName(rnd)));
                         w.CreateSymlink(path, target);
                         File.CreateSymbolicLink(Host(model, path), target);
@@ -142,9 +162,15 @@ namespace AzureLinuxImage.Tests.FileSystems.ExtWrite
             using var fs = new ExtFileSystem(new DiskSlice(disk, 0, disk.VirtualSize, image));
             int compared = Compare(fs, model, "/");
             Assert.True(compared > 50, $"only {compared} entries compared");
+            if (options.Contains("inline_data"))
+            {
+                // Names went into and out of inline directories, and some overflowed into a block.
+                int overflowed = dirs.Count(d => d.Length <= 4 && d.StartsWith("/i", StringComparison.Ordinal) && int.TryParse(d.AsSpan(2), out _) && !fs.InodeOf(d, followLastLink: false)!.Has(ExtInode.FlagInlineData));
+                Assert.True(inlineAdds >= 50 && inlineRemoves >= 5 && overflowed >= 5, $"{inlineAdds} names added to and {inlineRemoves} removed from inline directories, {overflowed} overflowed");
+            }
         }
 
-        private static int Compare(IFileSystem fs, string model, string dir)
+        internal static int Compare(IFileSystem fs, string model, string dir)
         {
             int n = 0;
             var hostNames = Directory.EnumerateFileSystemEntries(Host(model, dir)).Select(p => Path.GetFileName(p)!).OrderBy(x => x, StringComparer.Ordinal).ToList();
@@ -175,6 +201,13 @@ namespace AzureLinuxImage.Tests.FileSystems.ExtWrite
                 n++;
             }
             return n;
+        }
+
+        /// <summary>True when the directory holding <paramref name="path"/> keeps its entries inline (before the operation).</summary>
+        private static bool InInline(IFileSystemWriter w, string path)
+        {
+            int slash = path.LastIndexOf('/');
+            return ((ExtFileSystemWriter)w).Reader.InodeOf(slash == 0 ? "/" : path.Substring(0, slash), followLastLink: false)!.Has(ExtInode.FlagInlineData);
         }
 
         private static string Host(string model, string path) => path == "/" ? model : Path.Combine(model, path.TrimStart('/'));
