@@ -9,6 +9,15 @@ BeforeAll {
     $script:image = Join-Path $script:dir 'disk.raw'
     [System.IO.File]::WriteAllBytes($script:image, [byte[]]::new(1MB))
     $script:hasQemu = $null -ne (Get-Command qemu-system-x86_64 -ErrorAction SilentlyContinue)
+    # A boot sector that writes two lines to COM1 and triple-faults: QEMU (-no-reboot) exits within a second, so the
+    # serial log is proven without booting Linux (the same bytes as BootSectorImage in the xUnit tests).
+    $script:bootSector = Join-Path $script:dir 'bootsector.raw'
+    $code = [byte[]](0xfa, 0x31, 0xc0, 0x8e, 0xd8, 0xba, 0xf8, 0x03, 0xbe, 0x23, 0x7c, 0xac, 0x84, 0xc0, 0x74, 0x03, 0xee, 0xeb, 0xf8,
+        0x0f, 0x01, 0x1e, 0x1d, 0x7c, 0xcd, 0x03, 0xf4, 0xeb, 0xfd, 0, 0, 0, 0, 0, 0) + [System.Text.Encoding]::ASCII.GetBytes("pester boot sector line one`r`nline two`r`n`0")
+    $disk = [byte[]]::new(1MB)
+    [Array]::Copy($code, $disk, $code.Length)
+    $disk[510] = 0x55; $disk[511] = 0xaa
+    [System.IO.File]::WriteAllBytes($script:bootSector, $disk)
 }
 
 AfterAll {
@@ -21,7 +30,7 @@ Describe 'Test-AzureProvisioning' {
         $cmd.OutputType.Name | Should -Contain 'AzureLinuxImage.Operations.ProvisioningRehearsal'
         $cmd.Parameters['LiteralPath'].Aliases | Should -Contain 'PSPath'
         $cmd.Parameters['Path'].Attributes.Where({ $_ -is [System.Management.Automation.ParameterAttribute] }).ValueFromPipelineByPropertyName | Should -Contain $true
-        foreach ($p in 'Generation', 'QemuPath', 'TimeoutSec', 'HostName', 'UserName', 'SshPublicKey', 'Incarnation', 'WorkDirectory', 'NoKvm', 'WhatIf', 'Confirm') {
+        foreach ($p in 'Generation', 'QemuPath', 'TimeoutSec', 'HostName', 'UserName', 'SshPublicKey', 'Incarnation', 'WorkDirectory', 'NoKvm', 'SerialLog', 'Force', 'CustomData', 'WhatIf', 'Confirm') {
             $cmd.Parameters.Keys | Should -Contain $p
         }
         (Get-Help Test-AzureProvisioning -Examples).Examples.Example.Count | Should -BeGreaterThan 0
@@ -35,6 +44,51 @@ Describe 'Test-AzureProvisioning' {
         $out | Should -BeNullOrEmpty
         Test-Path -LiteralPath $work | Should -BeFalse
         (Get-FileHash -LiteralPath $script:image).Hash | Should -Be $before
+    }
+
+    It 'takes -AdminUsername (the issue''s and ARM''s name) as -UserName, and -SerialLog and -CustomData as strings' {
+        $cmd = Get-Command Test-AzureProvisioning
+        $cmd.Parameters['UserName'].Aliases | Should -Contain 'AdminUsername'
+        $cmd.Parameters['SerialLog'].ParameterType | Should -Be ([string])
+        $cmd.Parameters['CustomData'].ParameterType | Should -Be ([string])
+        { Test-AzureProvisioning -LiteralPath $script:image -CustomData '' -WhatIf } | Should -Throw -ErrorId 'ParameterArgumentValidationError*'
+    }
+
+    It 'with -WhatIf and -SerialLog, -AdminUsername, -CustomData binds them, boots nothing and creates no log' {
+        if (-not $script:hasQemu) { Set-ItResult -Skipped -Because 'qemu-system-x86_64 is not installed'; return }
+        $log = Join-Path $script:dir 'whatif.log'
+        $out = Test-AzureProvisioning -LiteralPath $script:image -SerialLog $log -AdminUsername 'bob' -CustomData "#cloud-config`n" -WhatIf
+        $out | Should -BeNullOrEmpty
+        Test-Path -LiteralPath $log | Should -BeFalse
+    }
+
+    It 'writes -SerialLog relative to the current location, keeps it when the boot fails and names it in ConsoleLog' {
+        if (-not $script:hasQemu) { Set-ItResult -Skipped -Because 'qemu-system-x86_64 is not installed'; return }
+        Push-Location -LiteralPath $script:dir
+        try {
+            $r = Test-AzureProvisioning -LiteralPath 'bootsector.raw' -NoKvm -SerialLog 'relative.log' -AdminUsername 'bob' -CustomData 'echo hi' -WarningAction SilentlyContinue
+        } finally {
+            Pop-Location
+        }
+        $expected = Join-Path $script:dir 'relative.log'
+        $r.Ready | Should -BeFalse
+        $r.Failure | Should -BeLike 'QEMU exited*'
+        $r.UserName | Should -Be 'bob'
+        $r.CustomDataWritten | Should -BeFalse
+        $r.ConsoleLog | Should -Be $expected
+        Get-Content -LiteralPath $expected -Raw | Should -BeLike '*pester boot sector line one*line two*'
+        ($r | Format-List | Out-String) | Should -Match 'CustomData\s*:\s*NOT written back'
+    }
+
+    It 'refuses an existing -SerialLog without -Force and replaces it with -Force' {
+        if (-not $script:hasQemu) { Set-ItResult -Skipped -Because 'qemu-system-x86_64 is not installed'; return }
+        $log = Join-Path $script:dir 'existing.log'
+        Set-Content -LiteralPath $log -Value 'keep me'
+        { Test-AzureProvisioning -LiteralPath $script:bootSector -NoKvm -SerialLog $log -ErrorAction Stop } | Should -Throw -ErrorId 'DestinationExists*'
+        (Get-Content -LiteralPath $log -Raw).Trim() | Should -Be 'keep me'
+        $r = Test-AzureProvisioning -LiteralPath $script:bootSector -NoKvm -SerialLog $log -Force -WarningAction SilentlyContinue
+        $r.ConsoleLog | Should -Be $log
+        Get-Content -LiteralPath $log -Raw | Should -BeLike 'pester boot sector line one*'
     }
 
     It 'with -Verbose says which accelerator it picked and why (KVM only when /dev/kvm is usable)' {

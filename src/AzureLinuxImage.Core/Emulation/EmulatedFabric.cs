@@ -56,6 +56,8 @@ namespace AzureLinuxImage.Emulation
         public string UserName { get; set; } = "azureuser";
         public string? SshPublicKey { get; set; }
         public string? Password { get; set; }
+        /// <summary>Custom data as the user gave it (bytes); ovf-env.xml carries it base64-encoded, as Azure does.</summary>
+        public byte[]? CustomData { get; set; }
         public int Incarnation { get; set; } = 1;
         public Guid ContainerId { get; set; } = Guid.NewGuid();
         public Guid VmId { get; set; } = Guid.NewGuid();
@@ -111,13 +113,15 @@ namespace AzureLinuxImage.Emulation
             string key = _identity.SshPublicKey == null ? string.Empty :
                 "<SSH><PublicKeys><PublicKey><Fingerprint></Fingerprint><Path>/home/" + Escape(_identity.UserName) + "/.ssh/authorized_keys</Path><Value>" + Escape(_identity.SshPublicKey.Trim()) + "</Value></PublicKey></PublicKeys></SSH>";
             string password = _identity.Password == null ? string.Empty : "<UserPassword>" + Escape(_identity.Password) + "</UserPassword>";
+            // last in the set, after SSH, as in Azure's own ovf-env.xml (fixtures/azure-protocol); waagent and cloud-init read it base64
+            string customData = _identity.CustomData == null ? string.Empty : "<CustomData>" + Convert.ToBase64String(_identity.CustomData) + "</CustomData>";
             return "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n" +
                 "<Environment xmlns=\"http://schemas.dmtf.org/ovf/environment/1\" xmlns:oe=\"http://schemas.dmtf.org/ovf/environment/1\" xmlns:wa=\"http://schemas.microsoft.com/windowsazure\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">\n" +
                 "<wa:ProvisioningSection><wa:Version>1.0</wa:Version>" +
                 "<LinuxProvisioningConfigurationSet xmlns=\"http://schemas.microsoft.com/windowsazure\" xmlns:i=\"http://www.w3.org/2001/XMLSchema-instance\">" +
                 "<ConfigurationSetType>LinuxProvisioningConfiguration</ConfigurationSetType>" +
                 "<HostName>" + Escape(_identity.HostName) + "</HostName><UserName>" + Escape(_identity.UserName) + "</UserName>" + password +
-                "<DisableSshPasswordAuthentication>" + (_identity.Password == null ? "true" : "false") + "</DisableSshPasswordAuthentication>" + key +
+                "<DisableSshPasswordAuthentication>" + (_identity.Password == null ? "true" : "false") + "</DisableSshPasswordAuthentication>" + key + customData +
                 "</LinuxProvisioningConfigurationSet></wa:ProvisioningSection>\n" +
                 "<wa:PlatformSettingsSection><wa:Version>1.0</wa:Version><PlatformSettings xmlns=\"http://schemas.microsoft.com/windowsazure\" xmlns:i=\"http://www.w3.org/2001/XMLSchema-instance\">" +
                 "<KmsServerHostname>kms.core.windows.net</KmsServerHostname><ProvisionGuestAgent>true</ProvisionGuestAgent><GuestAgentPackageName i:nil=\"true\" /><RetainWindowsPEPassInUnattend>true</RetainWindowsPEPassInUnattend><RetainOfflineServicingPassInUnattend>true</RetainOfflineServicingPassInUnattend><PreprovisionedVm>false</PreprovisionedVm><EnableTrustedImageIdentifier>false</EnableTrustedImageIdentifier></PlatformSettings></wa:PlatformSettingsSection>\n" +

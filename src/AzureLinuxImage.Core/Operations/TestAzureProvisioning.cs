@@ -30,6 +30,12 @@ namespace AzureLinuxImage.Operations
         public string? WorkDirectory { get; set; }
         /// <summary>Force TCG even when /dev/kvm is usable.</summary>
         public bool NoKvm { get; set; }
+        /// <summary>A file QEMU writes the serial console to as it arrives (tail -f), kept whatever the outcome; null: none.</summary>
+        public string? SerialLog { get; set; }
+        /// <summary>Whether an existing <see cref="SerialLog"/> may be replaced (-Force / --force).</summary>
+        public bool OverwriteSerialLog { get; set; }
+        /// <summary>Custom data for ovf-env.xml (base64-encoded there, as Azure does); null: none.</summary>
+        public byte[]? CustomData { get; set; }
         /// <summary>The KVM device probed (tests point it elsewhere).</summary>
         public string KvmDevice { get; set; } = KvmProbe.DefaultDevice;
     }
@@ -67,13 +73,20 @@ namespace AzureLinuxImage.Operations
         public bool UserCreated { get; internal set; }
         /// <summary>True when the user's authorized_keys holds the key given.</summary>
         public bool SshKeyInstalled { get; internal set; }
+        /// <summary>
+        /// Null when no custom data was given; else whether the agent wrote it back (waagent: /var/lib/waagent/CustomData,
+        /// base64 or decoded; cloud-init: /var/lib/cloud/instance/user-data.txt, decoded), read from the overlay after shutdown.
+        /// </summary>
+        public bool? CustomDataWritten { get; internal set; }
+        /// <summary>The guest file found holding the custom data, or null.</summary>
+        public string? CustomDataFile { get; internal set; }
         /// <summary>Kernel panics, emergency shells and the like seen on the serial console.</summary>
         public IReadOnlyList<string> ConsoleProblems { get; internal set; } = Array.Empty<string>();
         /// <summary>The last serial console lines (all of them are in <see cref="ConsoleLog"/> when kept).</summary>
         public IReadOnlyList<string> LastConsoleLines { get; internal set; } = Array.Empty<string>();
         /// <summary>Every request the guest sent to the wire server, HostGAPlugin and IMDS.</summary>
         public IReadOnlyList<FabricRequest> Requests { get; internal set; } = Array.Empty<FabricRequest>();
-        /// <summary>The serial console log, when a work directory was given.</summary>
+        /// <summary>The serial console log: the -SerialLog / --serial-log file, else serial.log in the work directory when one was given.</summary>
         public string? ConsoleLog { get; internal set; }
         /// <summary>What a local boot cannot prove about Azure.</summary>
         public IReadOnlyList<string> NotProven { get; internal set; } = Array.Empty<string>();
@@ -149,6 +162,9 @@ namespace AzureLinuxImage.Operations
             throw new AzureLinuxImageException("QemuNotFound", ErrorKind.NotFound, $"{exe} is not on PATH. {InstallHint}");
         }
 
+        /// <summary>Azure's limit on custom data: 64 KiB before base64 (osProfile.customData).</summary>
+        internal const int MaxCustomDataBytes = 65535;
+
         internal const string InstallHint = "Install QEMU (Debian/Ubuntu: apt-get install qemu-system-x86 qemu-utils ovmf; Fedora: dnf install qemu-system-x86 qemu-img edk2-ovmf; macOS: brew install qemu; Windows: winget install SoftwareFreedomConservancy.QEMU) or give its path with -QemuPath / --qemu.";
 
         public static ProvisioningRehearsal Run(RehearsalOptions options, IOperationContext context)
@@ -167,6 +183,12 @@ namespace AzureLinuxImage.Operations
             {
                 format = disk.Format;
             }
+            if (options.CustomData != null && options.CustomData.Length > MaxCustomDataBytes)
+            {
+                throw new AzureLinuxImageException("CustomDataTooLarge", ErrorKind.InvalidArgument,
+                    $"Custom data is {options.CustomData.Length} bytes; Azure accepts at most {MaxCustomDataBytes} (before base64).", image);
+            }
+            string? serialLog = options.SerialLog == null ? null : CheckSerialLog(options.SerialLog, options.OverwriteSerialLog, image);
             string qemu = FindQemu(options.QemuPath);
             string qemuImg = Path.Combine(Path.GetDirectoryName(qemu) ?? ".", RuntimeInformation.IsOSPlatform(OSPlatform.Windows) ? "qemu-img.exe" : "qemu-img");
             if (!File.Exists(qemuImg))
@@ -197,6 +219,11 @@ namespace AzureLinuxImage.Operations
                 return result;
             }
 
+            if (serialLog != null)
+            {
+                CreateSerialLog(serialLog, options.OverwriteSerialLog);
+                result.ConsoleLog = serialLog;
+            }
             bool keep = options.WorkDirectory != null;
             string work = options.WorkDirectory ?? Path.Combine(Path.GetTempPath(), "azlinux-rehearse-" + Guid.NewGuid().ToString("N"));
             Directory.CreateDirectory(work);
@@ -237,12 +264,16 @@ namespace AzureLinuxImage.Operations
         {
             string overlay = Path.Combine(work, "overlay.qcow2");
             string iso = Path.Combine(work, "provisioning.iso");
-            string console = Path.Combine(work, "serial.log");
+            // the user's serial log is written by QEMU itself (its file chardev truncates it), so it fills as the guest writes
+            string console = options.SerialLog == null ? Path.Combine(work, "serial.log") : Path.GetFullPath(options.SerialLog);
             File.Delete(overlay);
-            File.Delete(console);
+            if (options.SerialLog == null)
+            {
+                File.Delete(console);
+            }
             RunTool(qemuImg, new[] { "create", "-q", "-f", "qcow2", "-b", image, "-F", QemuFormat(format), overlay }, image);
 
-            var identity = new FabricIdentity { HostName = options.HostName, UserName = options.UserName, SshPublicKey = options.SshPublicKey, Incarnation = options.Incarnation };
+            var identity = new FabricIdentity { HostName = options.HostName, UserName = options.UserName, SshPublicKey = options.SshPublicKey, CustomData = options.CustomData, Incarnation = options.Incarnation };
             var messages = new ConcurrentQueue<string>();
             var clock = new Stopwatch();
             var fabric = new EmulatedFabric(identity, clock, messages.Enqueue);
@@ -442,7 +473,7 @@ namespace AzureLinuxImage.Operations
             result.Requests = fabric.Requests;
             result.ConsoleProblems = problems;
             result.LastConsoleLines = lastLines.ToList();
-            result.ConsoleLog = keep ? console : null;
+            result.ConsoleLog = options.SerialLog != null || keep ? console : null;
             if (!result.Ready && result.Failure == null)
             {
                 result.Failure = "Ready was reported with incarnation " + fabric.ReadyIncarnation + ", not " + options.Incarnation + ".";
@@ -454,6 +485,7 @@ namespace AzureLinuxImage.Operations
         // What the agent did, read from the overlay through the project's own Linux view (the qcow2 reader follows the backing file).
         private static void ReadBack(string overlay, RehearsalOptions options, ProvisioningRehearsal result, IOperationContext context)
         {
+            result.CustomDataWritten = options.CustomData == null ? (bool?)null : false; // false, not unknown, when the overlay holds no Linux
             try
             {
                 using LinuxImageView view = LinuxImageView.Open(overlay, null, context);
@@ -468,11 +500,102 @@ namespace AzureLinuxImage.Operations
                     string wanted = string.Join(" ", options.SshPublicKey.Trim().Split(' ').Take(2));
                     result.SshKeyInstalled = keys != null && keys.IndexOf(wanted, StringComparison.Ordinal) >= 0;
                 }
+                if (options.CustomData != null)
+                {
+                    foreach (string path in CustomDataFiles)
+                    {
+                        byte[]? written = ReadBytes(fs, path, MaxCustomDataBytes * 2);
+                        if (written != null && HoldsCustomData(written, options.CustomData))
+                        {
+                            result.CustomDataWritten = true;
+                            result.CustomDataFile = path;
+                            break;
+                        }
+                        if (written != null)
+                        {
+                            context.Warning($"{path} holds something other than the custom data given ({written.Length} bytes).");
+                        }
+                    }
+                }
             }
             catch (AzureLinuxImageException e)
             {
                 context.Warning("Could not read the overlay back: " + e.Message);
             }
+        }
+
+        /// <summary>Where the agents write custom data: waagent (Provisioning.DecodeCustomData decides base64 or not), cloud-init's user data.</summary>
+        internal static readonly string[] CustomDataFiles = { "/var/lib/waagent/CustomData", "/var/lib/cloud/instance/user-data.txt" };
+
+        /// <summary>True when a file an agent wrote holds the custom data, decoded or as the base64 text of ovf-env.xml.</summary>
+        internal static bool HoldsCustomData(byte[] written, byte[] customData)
+        {
+            if (written.SequenceEqual(customData))
+            {
+                return true;
+            }
+            string text = Encoding.ASCII.GetString(written).Trim();
+            return text == Convert.ToBase64String(customData);
+        }
+
+        // Checked before anything runs: an existing file is replaced only with -Force (AtomicOutputFile's convention), and never the image.
+        private static string CheckSerialLog(string serialLog, bool overwrite, string image)
+        {
+            string full = Path.GetFullPath(serialLog);
+            string folder = Path.GetDirectoryName(full) ?? ".";
+            if (!Directory.Exists(folder))
+            {
+                throw new AzureLinuxImageException("DestinationFolderNotFound", ErrorKind.NotFound, $"{full}: the folder {folder} does not exist.", full);
+            }
+            if (Directory.Exists(full))
+            {
+                throw new AzureLinuxImageException("DestinationIsFolder", ErrorKind.InvalidArgument, $"{full} is a folder.", full);
+            }
+            if (string.Equals(full, image, RuntimeInformation.IsOSPlatform(OSPlatform.Windows) ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal))
+            {
+                throw new AzureLinuxImageException("SerialLogIsImage", ErrorKind.InvalidArgument, $"The serial log {full} is the image itself; the image is never written.", full);
+            }
+            if (File.Exists(full) && !overwrite)
+            {
+                throw new AzureLinuxImageException("DestinationExists", ErrorKind.AlreadyExists, $"{full} already exists. Use -Force (--force) to overwrite it.", full);
+            }
+            return full;
+        }
+
+        private static void CreateSerialLog(string full, bool overwrite)
+        {
+            try
+            {
+                using (new FileStream(full, overwrite ? FileMode.Create : FileMode.CreateNew, FileAccess.Write, FileShare.ReadWrite))
+                {
+                }
+            }
+            catch (IOException) when (File.Exists(full) && !overwrite)
+            {
+                throw new AzureLinuxImageException("DestinationExists", ErrorKind.AlreadyExists, $"{full} appeared before the boot; nothing was overwritten.", full);
+            }
+            catch (UnauthorizedAccessException e)
+            {
+                throw new AzureLinuxImageException("DestinationAccessDenied", ErrorKind.ResourceUnavailable, $"{full}: {e.Message}", full);
+            }
+        }
+
+        private static byte[]? ReadBytes(IFileSystem fs, string path, int limit)
+        {
+            FileEntry? entry = fs.GetEntry(path);
+            if (entry == null || entry.Type != FileEntryType.File)
+            {
+                return null;
+            }
+            using Stream s = fs.OpenRead(path);
+            var buffer = new MemoryStream();
+            var chunk = new byte[81920];
+            int n;
+            while ((n = s.Read(chunk, 0, chunk.Length)) > 0 && buffer.Length <= limit)
+            {
+                buffer.Write(chunk, 0, n);
+            }
+            return buffer.ToArray();
         }
 
         private static string? ReadText(IFileSystem fs, string path)

@@ -1,5 +1,6 @@
 using System;
 using System.Management.Automation;
+using System.Text;
 using AzureLinuxImage.Operations;
 
 namespace AzureLinuxImage.Commands
@@ -33,8 +34,9 @@ namespace AzureLinuxImage.Commands
         [ValidateNotNullOrEmpty]
         public string HostName { get; set; } = "rehearsal-vm";
 
-        /// <summary>Admin user ovf-env.xml asks for.</summary>
+        /// <summary>Admin user ovf-env.xml asks for (-AdminUsername, as issue 22 and ARM's osProfile name it).</summary>
         [Parameter]
+        [Alias("AdminUsername")]
         [ValidateNotNullOrEmpty]
         public string UserName { get; set; } = "azureuser";
 
@@ -57,9 +59,24 @@ namespace AzureLinuxImage.Commands
         [Parameter]
         public SwitchParameter NoKvm { get; set; }
 
+        /// <summary>File the serial console is written to as it arrives (tail -f it); kept whatever the outcome.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? SerialLog { get; set; }
+
+        /// <summary>Replace an existing -SerialLog file.</summary>
+        [Parameter]
+        public SwitchParameter Force { get; set; }
+
+        /// <summary>Custom data (text, UTF-8) placed base64-encoded in ovf-env.xml, as Azure's osProfile.customData.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? CustomData { get; set; }
+
         /// <inheritdoc />
         protected override void ProcessRecord()
         {
+            string? serialLog = SerialLog == null ? null : ResolveOutputPath(SerialLog);
             foreach (string file in InputFiles())
             {
                 ForEachItem(file, () =>
@@ -76,6 +93,9 @@ namespace AzureLinuxImage.Commands
                         Incarnation = Incarnation,
                         WorkDirectory = WorkDirectory == null ? null : GetUnresolvedProviderPathFromPSPath(WorkDirectory),
                         NoKvm = NoKvm,
+                        SerialLog = serialLog,
+                        OverwriteSerialLog = Force,
+                        CustomData = CustomData == null ? null : new UTF8Encoding(false).GetBytes(CustomData),
                     };
                     ProvisioningRehearsal result = TestAzureProvisioning.Run(options, Context);
                     if (!string.IsNullOrEmpty(result.Accelerator) && (result.Ready || result.Failure != null || result.Requests.Count > 0))

@@ -142,6 +142,56 @@ namespace AzureLinuxImage.Tests.Rehearsal
         }
 
         /// <summary>
+        /// Custom data (issue 22): base64 of the bytes given, in LinuxProvisioningConfigurationSet after SSH (last), where
+        /// Azure's own ovf-env.xml (fixtures/azure-protocol) has it; any bytes, not only text (a gzip'd cloud-config).
+        /// </summary>
+        [Fact]
+        public void OvfEnvironmentCarriesCustomDataBase64WhereAzurePutsIt()
+        {
+            byte[] data = Encoding.UTF8.GetBytes("#cloud-config\nruncmd:\n - echo <rehearsal> & \"quoted\" é\n").Concat(new byte[] { 0, 0xff, 0x1f, 0x8b }).ToArray();
+            var identity = new FabricIdentity { HostName = "vm-under-test", UserName = "alice", SshPublicKey = "ssh-ed25519 AAAAKEY me@x", CustomData = data };
+            XDocument doc = XDocument.Parse(new EmulatedFabric(identity, Stopwatch.StartNew(), _ => { }).OvfEnvironment());
+            XNamespace wa = "http://schemas.microsoft.com/windowsazure";
+            XElement set = doc.Descendants(wa + "LinuxProvisioningConfigurationSet").Single();
+            XElement custom = set.Elements(wa + "CustomData").Single();
+            Assert.Equal(data, Convert.FromBase64String(custom.Value));
+            Assert.Same(custom, set.Elements().Last());
+            Assert.Equal(wa + "SSH", ((XElement)custom.PreviousNode!).Name);
+            XDocument fixture = XDocument.Load(Path.Combine(Repository.Root, "tests/AzureLinuxImage.Core.Tests/Provisioning/Fixtures/ovf-env-walinuxagent.xml"));
+            XElement fixtureSet = fixture.Descendants(wa + "LinuxProvisioningConfigurationSet").Single();
+            Assert.Equal(fixtureSet.Elements().Last().Name, custom.Name);
+
+            // none given: no element (an empty <CustomData/> would be custom data of zero bytes)
+            var (plain, _) = NewFabric(incarnation: 1);
+            Assert.Empty(XDocument.Parse(plain.OvfEnvironment()).Descendants(wa + "CustomData"));
+        }
+
+        /// <summary>WALinuxAgent's own ovf-env.xml parser (azurelinuxagent.common.protocol.ovfenv, unpacked at /opt/waagent-oracle) reads our document.</summary>
+        [Fact]
+        public void WaagentsOwnParserReadsTheCustomData()
+        {
+            string python = File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : ExternalTool.Require("python3", "python3");
+            string modules = Environment.GetEnvironmentVariable("WAAGENT_ORACLE_PYTHONPATH") ?? "/opt/waagent-oracle/usr/lib/python3/dist-packages";
+            if (!File.Exists(Path.Combine(modules, "azurelinuxagent", "common", "protocol", "ovfenv.py")))
+            {
+                ExternalTool.Unavailable("WALinuxAgent's module is not unpacked (apt-get download waagent; dpkg-deb -x waagent_*.deb /opt/waagent-oracle).");
+            }
+            byte[] data = Encoding.UTF8.GetBytes("#!/bin/sh\necho custom data > /tmp/ran\n");
+            var identity = new FabricIdentity { HostName = "vm-under-test", UserName = "alice", SshPublicKey = "ssh-ed25519 AAAAKEY me@x", CustomData = data };
+            using var dir = new TempDirectory();
+            File.WriteAllText(dir.File("ovf-env.xml"), new EmulatedFabric(identity, Stopwatch.StartNew(), _ => { }).OvfEnvironment());
+            const string script = "import sys, json\nsys.path.insert(0, sys.argv[1])\nfrom azurelinuxagent.common.protocol.ovfenv import OvfEnv\n" +
+                "o = OvfEnv(open(sys.argv[2]).read())\nprint(json.dumps({'hostname': o.hostname, 'username': o.username, 'customdata': o.customdata, 'keys': o.ssh_pubkeys}))\n";
+            ToolResult r = ExternalTool.Run(python, new[] { "-c", script, modules, dir.File("ovf-env.xml") });
+            using var json = System.Text.Json.JsonDocument.Parse(r.StdOut);
+            Assert.Equal("vm-under-test", json.RootElement.GetProperty("hostname").GetString());
+            Assert.Equal("alice", json.RootElement.GetProperty("username").GetString());
+            Assert.Equal(data, Convert.FromBase64String(json.RootElement.GetProperty("customdata").GetString()!));
+            Assert.Equal("ssh-ed25519 AAAAKEY me@x", json.RootElement.GetProperty("keys")[0][2].GetString());
+        }
+
+
+        /// <summary>
         /// What the agents look for (README, "The provisioning media"): cloud-init asks blkid for TYPE=iso9660 (or udf)
         /// devices, ds-identify without the asset tag for a LABEL=rd_rdfe_*; waagent mounts -t udf,iso9660,vfat.
         /// blkid (libblkid, what both use) must see the CD exactly so.

@@ -76,6 +76,9 @@ namespace AzureLinuxImage.Tests.Rehearsal
             string image = images.Image("ready", "--azure-ready", "--bootable");
             byte[] before = Hash(image);
             var context = new SilentContext();
+            using var logs = new TempDirectory();
+            string serialLog = logs.File("serial.log");
+            byte[] customData = System.Text.Encoding.UTF8.GetBytes("#cloud-config\n# rehearsed custom data <&>\n");
             ProvisioningRehearsal r = TestAzureProvisioning.Run(new RehearsalOptions
             {
                 ImagePath = image,
@@ -85,6 +88,8 @@ namespace AzureLinuxImage.Tests.Rehearsal
                 UserName = "alice",
                 SshPublicKey = Key,
                 Incarnation = 2,
+                SerialLog = serialLog,
+                CustomData = customData,
             }, context);
 
             Assert.True(r.Ready, r.Failure + "\n" + string.Join("\n", r.LastConsoleLines));
@@ -97,6 +102,15 @@ namespace AzureLinuxImage.Tests.Rehearsal
             Assert.Contains(r.Requests, q => q.Service == "WireServer" && q.Target == "/machine/?comp=goalstate");
             Assert.Contains(r.Requests, q => q.Service == "HostGAPlugin" && q.Status == 404);
             Assert.DoesNotContain(r.ConsoleProblems, p => p.Contains("Kernel panic"));
+            // waagent (Provisioning.DecodeCustomData=n, its default) saves ovf-env.xml's CustomData as the base64 text
+            Assert.True(r.CustomDataWritten);
+            Assert.Equal("/var/lib/waagent/CustomData", r.CustomDataFile);
+            // the serial console went to the file asked for, all of it: the kernel's banner, the login prompt and the last lines seen
+            Assert.Equal(serialLog, r.ConsoleLog);
+            string log = System.Text.RegularExpressions.Regex.Replace(File.ReadAllText(serialLog), @"\x1b\[[0-9;?]*[A-Za-z]|[\x00-\x08\x0b-\x1f]", string.Empty); // as the rehearsal cleans its lines
+            Assert.Contains("Linux version", log);
+            Assert.Contains(" login: ", log);
+            Assert.Contains(r.LastConsoleLines.Last(l => l.Trim().Length > 0), log);
             Assert.Equal(before, Hash(image));
         }
 
