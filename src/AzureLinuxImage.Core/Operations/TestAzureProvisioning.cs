@@ -433,7 +433,10 @@ namespace AzureLinuxImage.Operations
                     catch (IOException)
                     {
                     }
-                    var deadline = clock.Elapsed + (kvm ? TimeSpan.FromSeconds(60) : TimeSpan.FromSeconds(180));
+                    // A guest that never took a lease may have no OS listening for the button at all (a disk
+                    // without one waited the whole 3 minutes): a shorter wait, since little the agent wrote is at stake.
+                    bool booted = network.Leased || fabric.ReadyAt != null || loginPrompt;
+                    var deadline = clock.Elapsed + TimeSpan.FromSeconds(booted ? (kvm ? 60 : 180) : (kvm ? 20 : 60));
                     while (!process.HasExited && clock.Elapsed < deadline && !context.Cancellation.IsCancellationRequested)
                     {
                         Drain();
