@@ -9,7 +9,7 @@ namespace AzureLinuxImage.Benchmarks
 {
     /// <summary>
     /// Issue 7: our zstd decoder against `zstd -d` on the real Debian 12 initrd (zstd, built by
-    /// ../shared/scripts/build-debian-image.sh), both reading the file from the page cache, 10 runs
+    /// tests/fixtures/build-debian-image.sh), both reading the file from the page cache, 10 runs
     /// after a warm-up, wall-clock and CPU min and median; then the whole initramfs listing (decode + cpio).
     /// `zstd` is timed as a process (start-up included, a few ms).
     /// </summary>
