@@ -24,13 +24,16 @@ namespace AzureLinuxImage.Benchmarks
         }
 
         /// <summary>The Debian 12 root's /boot (DEBIAN_ROOTFS_CACHE, as build-debian-image.sh reads it).</summary>
-        private static string RootfsBoot => Path.Combine(Environment.GetEnvironmentVariable("DEBIAN_ROOTFS_CACHE") ?? "/var/tmp/debian12-rootfs", "boot");
+        internal static string RootfsBoot => Path.Combine(Environment.GetEnvironmentVariable("DEBIAN_ROOTFS_CACHE") ?? "/var/tmp/debian12-rootfs", "boot");
+
+        /// <summary>The newest initrd in <see cref="RootfsBoot"/>; null when the root is not built.</summary>
+        internal static string? DebianInitrd() => Directory.Exists(RootfsBoot)
+            ? Directory.GetFiles(RootfsBoot, "initrd.img-*").OrderBy(f => f, StringComparer.Ordinal).LastOrDefault()
+            : null;
 
         public static void Run(Bench bench)
         {
-            string? initrd = Directory.Exists(RootfsBoot)
-                ? Directory.GetFiles(RootfsBoot, "initrd.img-*").OrderBy(f => f, StringComparer.Ordinal).LastOrDefault()
-                : null;
+            string? initrd = DebianInitrd();
             if (initrd == null)
             {
                 Console.WriteLine($"skipped: {RootfsBoot} holds no initrd (tests/fixtures/build-debian-image.sh builds the root)");
@@ -149,9 +152,7 @@ namespace AzureLinuxImage.Benchmarks
         /// </summary>
         public static void AllDecoders(Bench bench)
         {
-            string? initrd = Directory.Exists(RootfsBoot)
-                ? Directory.GetFiles(RootfsBoot, "initrd.img-*").OrderBy(f => f, StringComparer.Ordinal).LastOrDefault()
-                : null;
+            string? initrd = DebianInitrd();
             if (initrd == null)
             {
                 Console.WriteLine($"skipped: {RootfsBoot} holds no initrd");
