@@ -10,8 +10,13 @@ namespace AzureLinuxImage.Benchmarks
     /// <summary>A work folder and the measuring helpers: wall time, and peak RSS of child processes.</summary>
     internal sealed class Bench : IDisposable
     {
-        public Bench(string name)
+        private readonly ISet<string> shown;
+
+        /// <param name="name">The benchmark: its work folder's name.</param>
+        /// <param name="shown">Lines printed once per process, shared by the benchmarks of one run (see <see cref="Once"/>).</param>
+        public Bench(string name, ISet<string> shown)
         {
+            this.shown = shown;
             string root = Environment.GetEnvironmentVariable("AZLI_BENCH_DIR") ?? "/var/tmp/azli-bench";
             Dir = Path.Combine(root, name);
             if (Directory.Exists(Dir))
@@ -24,6 +29,9 @@ namespace AzureLinuxImage.Benchmarks
         public string Dir { get; }
 
         public string File(string name) => Path.Combine(Dir, name);
+
+        /// <summary>True the first time a benchmark of this run asks about <paramref name="what"/>: for lines every benchmark would print alike.</summary>
+        public bool Once(string what) => shown.Add(what);
 
         /// <summary>Runs a command, returning wall seconds and peak resident memory (VmHWM, polled) in MiB.</summary>
         public (double Seconds, double PeakMiB) Run(string exe, params string[] args) => RunAllowingExit(0, exe, args);
@@ -200,6 +208,14 @@ namespace AzureLinuxImage.Benchmarks
             return long.Parse(text.Trim()) * 512;
         }
 
+        /// <summary>The middle value (the mean of the two middle ones for an even count).</summary>
+        public static double Median(IEnumerable<double> values)
+        {
+            double[] sorted = values.OrderBy(x => x).ToArray();
+            int n = sorted.Length;
+            return n % 2 == 1 ? sorted[n / 2] : (sorted[(n / 2) - 1] + sorted[n / 2]) / 2;
+        }
+
         /// <summary>
         /// Start-up with nothing cached (the whole page cache dropped first), a few times each: what
         /// <see cref="Evict"/> leaves out of the conversion times.
@@ -213,7 +229,7 @@ namespace AzureLinuxImage.Benchmarks
                 ours.Add(Run(Azlinux, "--version").Seconds);
                 qemu.Add(Run("qemu-img", "--version").Seconds);
             }
-            return $"cold start-up (whole page cache dropped, --version): azlinux min {ours.Min():0.00} s median {ConvertBenchmark.Median(ours):0.00} s; qemu-img min {qemu.Min():0.00} s median {ConvertBenchmark.Median(qemu):0.00} s";
+            return $"cold start-up (whole page cache dropped, --version): azlinux min {ours.Min():0.00} s median {Median(ours):0.00} s; qemu-img min {qemu.Min():0.00} s median {Median(qemu):0.00} s";
         }
 
         [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "posix_fadvise")]

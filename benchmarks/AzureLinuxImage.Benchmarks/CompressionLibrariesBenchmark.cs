@@ -85,8 +85,7 @@ namespace AzureLinuxImage.Benchmarks
 
         public static void Run(Bench bench)
         {
-            string boot = Path.Combine(Environment.GetEnvironmentVariable("DEBIAN_ROOTFS_CACHE") ?? "/var/tmp/debian12-rootfs", "boot");
-            string? initrd = Directory.Exists(boot) ? Directory.GetFiles(boot, "initrd.img-*").OrderBy(f => f, StringComparer.Ordinal).LastOrDefault() : null;
+            string? initrd = ZstdBenchmark.DebianInitrd();
             string cpio = bench.File("initrd.cpio");
             if (initrd != null)
             {
@@ -142,7 +141,8 @@ namespace AzureLinuxImage.Benchmarks
             }
 
             // Ours: the initramfs reader lists the member's archive and the archive after it.
-            byte[] initramfs = Compress(bench, "xz --check=crc32 -T1 -c", Shell2Cpio(bench)).Concat(Shell2Cpio(bench)).ToArray();
+            byte[] small = SmallCpio(bench);
+            byte[] initramfs = Compress(bench, "xz --check=crc32 -T1 -c", small).Concat(small).ToArray();
             int listed = Initramfs.ReadEntries(new MemoryStream(initramfs, false), InitramfsLimits.Default, "probe").Count();
             Console.WriteLine($"  ours (Initramfs.ReadEntries)   xz member + cpio: {listed} entries listed from both archives");
 
@@ -220,7 +220,7 @@ namespace AzureLinuxImage.Benchmarks
             }
         }
 
-        private static byte[] Shell2Cpio(Bench bench)
+        private static byte[] SmallCpio(Bench bench)
         {
             string root = bench.File("root");
             Directory.CreateDirectory(Path.Combine(root, "conf"));

@@ -152,24 +152,23 @@ namespace AzureLinuxImage.Benchmarks
             Console.WriteLine($"{Runs} pairs per mode, {bench.CacheMode}; load average before: {loadBefore}; after: {loadAfter}");
             foreach (Mode m in modes)
             {
-                Console.WriteLine($"{m.OursName,-28} min {m.Ours.Min(),6:0.00} s  median {Median(m.Ours),6:0.00} s  [{string.Join(" ", m.Ours.Select(x => x.ToString("0.00")))}]");
-                Console.WriteLine($"{m.QemuName,-28} min {m.Qemu.Min(),6:0.00} s  median {Median(m.Qemu),6:0.00} s  [{string.Join(" ", m.Qemu.Select(x => x.ToString("0.00")))}]");
+                Console.WriteLine($"{m.OursName,-28} min {m.Ours.Min(),6:0.00} s  median {Bench.Median(m.Ours),6:0.00} s  [{string.Join(" ", m.Ours.Select(x => x.ToString("0.00")))}]");
+                Console.WriteLine($"{m.QemuName,-28} min {m.Qemu.Min(),6:0.00} s  median {Bench.Median(m.Qemu),6:0.00} s  [{string.Join(" ", m.Qemu.Select(x => x.ToString("0.00")))}]");
                 double[] pairs = m.Ours.Zip(m.Qemu, (o, q) => q / o).ToArray();
-                double ofMedians = Median(m.Qemu) / Median(m.Ours);
-                Console.WriteLine($"{m.Name}: per-pair ratio min {pairs.Min():0.00}x, median {Median(pairs):0.00}x [{string.Join(" ", pairs.Select(x => x.ToString("0.00")))}]; " +
+                double ofMedians = Bench.Median(m.Qemu) / Bench.Median(m.Ours);
+                Console.WriteLine($"{m.Name}: per-pair ratio min {pairs.Min():0.00}x, median {Bench.Median(pairs):0.00}x [{string.Join(" ", pairs.Select(x => x.ToString("0.00")))}]; " +
                     $"medians {ofMedians:0.00}x, mins {m.Qemu.Min() / m.Ours.Min():0.00}x -> goal 1.3x of qemu-img's median {(ofMedians >= 1.3 ? "met" : "NOT met")}");
                 List<double> floor = floors[m.Name];
-                Console.WriteLine($"{m.Name} floor: the larger of dd reading the source file cold and writing it from the cache (bs=4M{(m.Name == "flushed" ? ", conv=fdatasync" : string.Empty)}) min {floor.Min():0.00} s  median {Median(floor):0.00} s; " +
-                    $"qemu-img's median is {Median(m.Qemu) / Median(floor):0.00}x the floor's (the most any converter can lead it by), ours {Median(m.Ours) / Median(floor):0.00}x");
+                Console.WriteLine($"{m.Name} floor: the larger of dd reading the source file cold and writing it from the cache (bs=4M{(m.Name == "flushed" ? ", conv=fdatasync" : string.Empty)}) min {floor.Min():0.00} s  median {Bench.Median(floor):0.00} s; " +
+                    $"qemu-img's median is {Bench.Median(m.Qemu) / Bench.Median(floor):0.00}x the floor's (the most any converter can lead it by), ours {Bench.Median(m.Ours) / Bench.Median(floor):0.00}x");
             }
             foreach (KeyValuePair<string, Syscalls> c in calls)
             {
                 Console.WriteLine($"syscalls {c.Key,-28} {c.Value.PerMiB(mib)}");
             }
             Console.WriteLine($"bytes written (output allocated): ours {oursWritten} ({oursWritten / (double)allocated:0.000}x allocated), qemu-img {qemuWritten} ({qemuWritten / (double)allocated:0.000}x); peak RSS ours {peakOurs:0} MiB, qemu-img {peakQemu:0} MiB");
-            if (!coldStartupShown)
+            if (bench.Once("cold start-up"))
             {
-                coldStartupShown = true;
                 Console.WriteLine(bench.ColdStartup(3));
             }
             if (Environment.GetEnvironmentVariable("AZLI_BENCH_ROUNDTRIP") == "1")
@@ -187,17 +186,8 @@ namespace AzureLinuxImage.Benchmarks
                 }
                 File.Delete(bench.File("rt.raw"));
                 File.Delete(bench.File("rt.vhd"));
-                Console.WriteLine($"seed round trip (unflushed): min {trips.Min():0.00} s  median {Median(trips):0.00} s; ours flushed is {Median(trips) / Median(modes[0].Ours):0.00}x its median speed");
+                Console.WriteLine($"seed round trip (unflushed): min {trips.Min():0.00} s  median {Bench.Median(trips):0.00} s; ours flushed is {Bench.Median(trips) / Bench.Median(modes[0].Ours):0.00}x its median speed");
             }
-        }
-
-        private static bool coldStartupShown;
-
-        internal static double Median(IEnumerable<double> values)
-        {
-            double[] sorted = values.OrderBy(x => x).ToArray();
-            int n = sorted.Length;
-            return n % 2 == 1 ? sorted[n / 2] : (sorted[(n / 2) - 1] + sorted[n / 2]) / 2;
         }
 
         private sealed class Mode

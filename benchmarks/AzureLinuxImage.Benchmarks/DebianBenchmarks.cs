@@ -70,11 +70,11 @@ namespace AzureLinuxImage.Benchmarks
             }
 
             Console.WriteLine($"source: {Path.GetFileName(vhdx)} (dynamic VHDX), {Data}; {allocated / (double)MiB:F1} MiB allocated, {nonZero / (double)MiB:F1} MiB in non-zero sectors; {runs} runs each; load: {File.ReadAllText("/proc/loadavg").Trim()}");
-            Console.WriteLine($"ours ({UploadOptions.DefaultThreadCount} threads, merge gap {UploadOptions.DefaultMergeGapBytes / 1024} KiB): min {ours.Min(o => o.Seconds):0.00} s  median {Median(ours.Select(o => o.Seconds)):0.00} s  [{string.Join(" ", ours.Select(o => o.Seconds.ToString("0.00")))}]");
+            Console.WriteLine($"ours ({UploadOptions.DefaultThreadCount} threads, merge gap {UploadOptions.DefaultMergeGapBytes / 1024} KiB): min {ours.Min(o => o.Seconds):0.00} s  median {Bench.Median(ours.Select(o => o.Seconds)):0.00} s  [{string.Join(" ", ours.Select(o => o.Seconds.ToString("0.00")))}]");
             Console.WriteLine($"  requests {ours[0].Requests} (ceil(allocated / 4 MiB) = {ideal}: {ours[0].Requests / (double)ideal:0.00}x), bytes sent {ours[0].Bytes} ({ours[0].Bytes / (double)allocated:0.000}x allocated)");
-            Console.WriteLine($"plain PUT of {allocated} bytes (one Put Blob): min {plain.Min():0.00} s  median {Median(plain):0.00} s  [{string.Join(" ", plain.Select(x => x.ToString("0.00")))}]");
-            Console.WriteLine($"sequential 4 MiB Put Page of the same bytes: min {sequential.Min():0.00} s  median {Median(sequential):0.00} s");
-            double minRatio = ours.Min(o => o.Seconds) / plain.Min(), medianRatio = Median(ours.Select(o => o.Seconds)) / Median(plain);
+            Console.WriteLine($"plain PUT of {allocated} bytes (one Put Blob): min {plain.Min():0.00} s  median {Bench.Median(plain):0.00} s  [{string.Join(" ", plain.Select(x => x.ToString("0.00")))}]");
+            Console.WriteLine($"sequential 4 MiB Put Page of the same bytes: min {sequential.Min():0.00} s  median {Bench.Median(sequential):0.00} s");
+            double minRatio = ours.Min(o => o.Seconds) / plain.Min(), medianRatio = Bench.Median(ours.Select(o => o.Seconds)) / Bench.Median(plain);
             Console.WriteLine($"goal wall <= 1.5x plain PUT: {minRatio:0.00}x min, {medianRatio:0.00}x median -> {(medianRatio <= 1.5 ? "met" : "NOT met")}");
             Console.WriteLine($"goal bytes <= 1.05x allocated: {ours[0].Bytes / (double)allocated:0.000}x -> {(ours[0].Bytes <= 1.05 * allocated ? "met" : "NOT met")}");
             Console.WriteLine($"goal requests <= 2x ceil(data / 4 MiB): {ours[0].Requests / (double)ideal:0.00}x -> {(ours[0].Requests <= 2 * ideal ? "met" : "NOT met")}");
@@ -228,13 +228,6 @@ namespace AzureLinuxImage.Benchmarks
             using var request = new HttpRequestMessage(HttpMethod.Delete, UploadBenchmark.Blob(port, name));
             request.Headers.Add("x-ms-version", "2021-08-06");
             using HttpResponseMessage r = http.Send(request);
-        }
-
-        private static double Median(IEnumerable<double> values)
-        {
-            double[] sorted = values.OrderBy(x => x).ToArray();
-            int n = sorted.Length;
-            return n % 2 == 1 ? sorted[n / 2] : (sorted[(n / 2) - 1] + sorted[n / 2]) / 2;
         }
     }
 }

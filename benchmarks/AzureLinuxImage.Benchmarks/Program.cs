@@ -39,6 +39,7 @@ namespace AzureLinuxImage.Benchmarks
         private static int Main(string[] args)
         {
             string[] names = args.Length == 0 ? All.Keys.ToArray() : args;
+            var shown = new HashSet<string>(StringComparer.Ordinal);
             foreach (string name in names)
             {
                 if (!All.TryGetValue(name, out Action<Bench>? run))
@@ -46,7 +47,7 @@ namespace AzureLinuxImage.Benchmarks
                     Console.Error.WriteLine($"unknown benchmark '{name}'; known: {string.Join(", ", All.Keys)}");
                     return 2;
                 }
-                using var bench = new Bench(name);
+                using var bench = new Bench(name, shown);
                 Console.WriteLine($"== {name}");
                 run(bench);
             }

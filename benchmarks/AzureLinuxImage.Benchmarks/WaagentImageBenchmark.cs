@@ -48,22 +48,22 @@ namespace AzureLinuxImage.Benchmarks
                 bytes = r.ImageChange!.BytesWritten;
             }
             var warm = times.Skip(1).ToList();
-            Console.WriteLine($"in process        : first {times[0],5:0} ms (JIT); warm min {warm.Min(),5:0} ms, median {Median(warm),5:0} ms; {bytes} bytes written (goal < 200 ms)");
+            Console.WriteLine($"in process        : first {times[0],5:0} ms (JIT); warm min {warm.Min(),5:0} ms, median {Bench.Median(warm),5:0} ms; {bytes} bytes written (goal < 200 ms)");
 
             int n = 0;
             string Swap() => $"ResourceDisk.SwapSizeMB={3000 + (n++ % 2)}";
             var floor = Times(9, () => bench.RunWarm(Bench.Azlinux, "--version").Seconds);
             var cached = Times(9, () => bench.RunWarm(Bench.Azlinux, "waagent", "set", disk, Swap()).Seconds);
             var cold = Times(5, () => bench.Run(Bench.Azlinux, "waagent", "set", disk, Swap()).Seconds);
-            Console.WriteLine($"azlinux --version : min {floor.Min(),5:0} ms, median {Median(floor),5:0} ms (process start-up alone)");
-            Console.WriteLine($"azlinux waagent set, page cache kept   : min {cached.Min(),5:0} ms, median {Median(cached),5:0} ms end to end (goal < 200 ms)");
-            Console.WriteLine($"azlinux waagent set, page cache dropped: min {cold.Min(),5:0} ms, median {Median(cold),5:0} ms end to end");
+            Console.WriteLine($"azlinux --version : min {floor.Min(),5:0} ms, median {Bench.Median(floor),5:0} ms (process start-up alone)");
+            Console.WriteLine($"azlinux waagent set, page cache kept   : min {cached.Min(),5:0} ms, median {Bench.Median(cached),5:0} ms end to end (goal < 200 ms)");
+            Console.WriteLine($"azlinux waagent set, page cache dropped: min {cold.Min(),5:0} ms, median {Bench.Median(cold),5:0} ms end to end");
 
             IReadOnlyList<double>? cmdlet = PwshWarm(disk, 10);
             if (cmdlet != null)
             {
                 var w = cmdlet.Skip(1).ToList();
-                Console.WriteLine($"Set-WaagentConfig -ImagePath, one pwsh session: first {cmdlet[0],5:0} ms; warm min {w.Min(),5:0} ms, median {Median(w),5:0} ms (goal < 200 ms)");
+                Console.WriteLine($"Set-WaagentConfig -ImagePath, one pwsh session: first {cmdlet[0],5:0} ms; warm min {w.Min(),5:0} ms, median {Bench.Median(w),5:0} ms (goal < 200 ms)");
             }
 
             long offset;
@@ -83,8 +83,8 @@ namespace AzureLinuxImage.Benchmarks
                     bench.RunWarm("umount", mnt);
                     return sw.Elapsed.TotalSeconds;
                 });
-                Console.WriteLine($"mount+sed+umount (root, Linux only): min {mount.Min(),5:0} ms, median {Median(mount),5:0} ms");
-                Console.WriteLine($"ratio mount+sed+umount / azlinux waagent set (page cache kept), medians: {Median(mount) / Median(cached):0.0}x");
+                Console.WriteLine($"mount+sed+umount (root, Linux only): min {mount.Min(),5:0} ms, median {Bench.Median(mount),5:0} ms");
+                Console.WriteLine($"ratio mount+sed+umount / azlinux waagent set (page cache kept), medians: {Bench.Median(mount) / Bench.Median(cached):0.0}x");
             }
             catch (Exception e) when (e is InvalidOperationException || e is System.ComponentModel.Win32Exception)
             {
@@ -136,12 +136,6 @@ namespace AzureLinuxImage.Benchmarks
                 throw new InvalidOperationException($"pwsh failed ({p.ExitCode}): {error}{output}");
             }
             return values;
-        }
-
-        private static double Median(IEnumerable<double> values)
-        {
-            var v = values.OrderBy(x => x).ToList();
-            return v.Count % 2 == 1 ? v[v.Count / 2] : (v[v.Count / 2 - 1] + v[v.Count / 2]) / 2;
         }
     }
 }

@@ -9,7 +9,7 @@ namespace AzureLinuxImage.Benchmarks
 {
     /// <summary>
     /// Issue 7: our zstd decoder against `zstd -d` on the real Debian 12 initrd (zstd, built by
-    /// ../shared/scripts/build-debian-image.sh), both reading the file from the page cache, 10 runs
+    /// tests/fixtures/build-debian-image.sh), both reading the file from the page cache, 10 runs
     /// after a warm-up, wall-clock and CPU min and median; then the whole initramfs listing (decode + cpio).
     /// `zstd` is timed as a process (start-up included, a few ms).
     /// </summary>
@@ -24,20 +24,16 @@ namespace AzureLinuxImage.Benchmarks
         }
 
         /// <summary>The Debian 12 root's /boot (DEBIAN_ROOTFS_CACHE, as build-debian-image.sh reads it).</summary>
-        private static string RootfsBoot => Path.Combine(Environment.GetEnvironmentVariable("DEBIAN_ROOTFS_CACHE") ?? "/var/tmp/debian12-rootfs", "boot");
+        internal static string RootfsBoot => Path.Combine(Environment.GetEnvironmentVariable("DEBIAN_ROOTFS_CACHE") ?? "/var/tmp/debian12-rootfs", "boot");
 
-        private static double Median(List<double> values)
-        {
-            var sorted = values.OrderBy(v => v).ToList();
-            int m = sorted.Count / 2;
-            return sorted.Count % 2 == 1 ? sorted[m] : (sorted[m - 1] + sorted[m]) / 2;
-        }
+        /// <summary>The newest initrd in <see cref="RootfsBoot"/>; null when the root is not built.</summary>
+        internal static string? DebianInitrd() => Directory.Exists(RootfsBoot)
+            ? Directory.GetFiles(RootfsBoot, "initrd.img-*").OrderBy(f => f, StringComparer.Ordinal).LastOrDefault()
+            : null;
 
         public static void Run(Bench bench)
         {
-            string? initrd = Directory.Exists(RootfsBoot)
-                ? Directory.GetFiles(RootfsBoot, "initrd.img-*").OrderBy(f => f, StringComparer.Ordinal).LastOrDefault()
-                : null;
+            string? initrd = DebianInitrd();
             if (initrd == null)
             {
                 Console.WriteLine($"skipped: {RootfsBoot} holds no initrd (tests/fixtures/build-debian-image.sh builds the root)");
@@ -107,12 +103,12 @@ namespace AzureLinuxImage.Benchmarks
             int gcs = GC.CollectionCount(0) - gcs0;
             double mib = produced / 1048576.0;
             Console.WriteLine($"initrd {Path.GetFileName(initrd)}: {compressed.Length / 1048576.0:0.0} MiB zstd -> {mib:0.0} MiB, {Runs - 1} rounds after one warm-up, load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
-            Console.WriteLine($"ours      wall min {ours.Min() * 1000,5:0} ms, median {Median(ours) * 1000,5:0} ms ({mib / Median(ours),4:0} MiB/s)   cpu min {oursCpu.Min() * 1000,5:0} ms, median {Median(oursCpu) * 1000,5:0} ms   ({allocated / 1048576.0:0.0} MiB allocated a run, {gcs} gen-0 GCs in all)");
-            Console.WriteLine($"zstd -d   wall min {tool.Min() * 1000,5:0} ms, median {Median(tool) * 1000,5:0} ms ({mib / Median(tool),4:0} MiB/s)   cpu min {toolCpu.Min() * 1000,5:0} ms, median {Median(toolCpu) * 1000,5:0} ms   (process start-up included)");
-            Console.WriteLine($"control   wall min {spin.Min() * 1000,5:0} ms, median {Median(spin) * 1000,5:0} ms for the same CPU time as ours, spent in a plain loop in this process");
+            Console.WriteLine($"ours      wall min {ours.Min() * 1000,5:0} ms, median {Bench.Median(ours) * 1000,5:0} ms ({mib / Bench.Median(ours),4:0} MiB/s)   cpu min {oursCpu.Min() * 1000,5:0} ms, median {Bench.Median(oursCpu) * 1000,5:0} ms   ({allocated / 1048576.0:0.0} MiB allocated a run, {gcs} gen-0 GCs in all)");
+            Console.WriteLine($"zstd -d   wall min {tool.Min() * 1000,5:0} ms, median {Bench.Median(tool) * 1000,5:0} ms ({mib / Bench.Median(tool),4:0} MiB/s)   cpu min {toolCpu.Min() * 1000,5:0} ms, median {Bench.Median(toolCpu) * 1000,5:0} ms   (process start-up included)");
+            Console.WriteLine($"control   wall min {spin.Min() * 1000,5:0} ms, median {Bench.Median(spin) * 1000,5:0} ms for the same CPU time as ours, spent in a plain loop in this process");
             // The goal (issue 19) is on wall-clock time: <= 1.5x `zstd -d`.
-            Console.WriteLine($"ratio ours/zstd: wall min {ours.Min() / tool.Min():0.00}x, wall median {Median(ours) / Median(tool):0.00}x; cpu min {oursCpu.Min() / toolCpu.Min():0.00}x, cpu median {Median(oursCpu) / Median(toolCpu):0.00}x (goal: wall <= 1.50x)");
-            Console.WriteLine($"ratio ours/control: wall median {Median(ours) / Median(spin):0.00}x (near 1: the decoder waits on nothing; the wall time beyond its CPU time is the scheduler's)");
+            Console.WriteLine($"ratio ours/zstd: wall min {ours.Min() / tool.Min():0.00}x, wall median {Bench.Median(ours) / Bench.Median(tool):0.00}x; cpu min {oursCpu.Min() / toolCpu.Min():0.00}x, cpu median {Bench.Median(oursCpu) / Bench.Median(toolCpu):0.00}x (goal: wall <= 1.50x)");
+            Console.WriteLine($"ratio ours/control: wall median {Bench.Median(ours) / Bench.Median(spin):0.00}x (near 1: the decoder waits on nothing; the wall time beyond its CPU time is the scheduler's)");
 
             double list = double.MaxValue;
             int entries = 0;
@@ -156,9 +152,7 @@ namespace AzureLinuxImage.Benchmarks
         /// </summary>
         public static void AllDecoders(Bench bench)
         {
-            string? initrd = Directory.Exists(RootfsBoot)
-                ? Directory.GetFiles(RootfsBoot, "initrd.img-*").OrderBy(f => f, StringComparer.Ordinal).LastOrDefault()
-                : null;
+            string? initrd = DebianInitrd();
             if (initrd == null)
             {
                 Console.WriteLine($"skipped: {RootfsBoot} holds no initrd");

@@ -7,37 +7,22 @@ BeforeAll {
     $modulePath = if ($env:AZURELINUXIMAGE_MODULE) { $env:AZURELINUXIMAGE_MODULE } else { Join-Path $PSScriptRoot '../../out/AzureLinuxImage/AzureLinuxImage.psd1' }
     $script:dir = Join-Path ([System.IO.Path]::GetTempPath()) ("azli-publish-" + [guid]::NewGuid().ToString('N'))
     New-Item -ItemType Directory -Path $script:dir | Out-Null
+    . (Join-Path $PSScriptRoot 'Support/TestHost.ps1')
     $script:problem = $null
-    $azurite = if ($env:AZURITE_BLOB) { $env:AZURITE_BLOB } else { '/opt/azurite/node_modules/.bin/azurite-blob' }
     $isRoot = (& id -u) -eq '0'
-    if (-not (Test-Path $azurite)) { $script:problem = 'Azurite is not installed' }
-    elseif (-not $env:AZURELINUXIMAGE_ARMDOUBLE -or -not (Test-Path $env:AZURELINUXIMAGE_ARMDOUBLE)) { $script:problem = 'the ARM test double is not built (AZURELINUXIMAGE_ARMDOUBLE)' }
+    if (-not $env:AZURELINUXIMAGE_ARMDOUBLE -or -not (Test-Path $env:AZURELINUXIMAGE_ARMDOUBLE)) { $script:problem = 'the ARM test double is not built (AZURELINUXIMAGE_ARMDOUBLE)' }
     elseif (-not ($env:AZLI_PUBLISH_IMAGES -and (Test-Path (Join-Path $env:AZLI_PUBLISH_IMAGES 'ready-gpt.raw'))) -and (-not $isRoot -or -not (Get-Command debootstrap -ErrorAction SilentlyContinue))) { $script:problem = 'build-debian-image.sh needs root and debootstrap' }
+    # Start-TestAzurite (Support/TestHost.ps1): $null when Azurite is not installed.
+    elseif (-not ($script:azurite = Start-TestAzurite)) { $script:problem = 'Azurite is not installed' }
     if ($script:problem) {
         if ($env:CI -eq 'true') { throw "Publish.Tests.ps1 cannot run: $($script:problem)" }
         Import-Module $modulePath -Force
         return
     }
 
-    function Get-FreePort { $l = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0); $l.Start(); $p = $l.LocalEndpoint.Port; $l.Stop(); $p }
-    $script:azuritePort = Get-FreePort
-    $psi = [System.Diagnostics.ProcessStartInfo]::new($azurite)
-    foreach ($a in '--blobHost', '127.0.0.1', '--blobPort', "$($script:azuritePort)", '--inMemoryPersistence', '--loose', '--skipApiVersionCheck', '--disableProductStyleUrl', '--disableTelemetry') { $psi.ArgumentList.Add($a) }
-    $psi.WorkingDirectory = $script:dir
-    $psi.RedirectStandardOutput = $true
-    $psi.UseShellExecute = $false
-    $script:azuriteProcess = [System.Diagnostics.Process]::Start($psi)
-    $deadline = [DateTime]::UtcNow.AddSeconds(30)
-    while ($true) {
-        $line = $script:azuriteProcess.StandardOutput.ReadLine()
-        if ($null -eq $line) { throw 'Azurite exited' }
-        if ($line -match 'successfully listen') { break }
-        if ([DateTime]::UtcNow -gt $deadline) { throw 'Azurite did not start' }
-    }
-
     $script:token = 'pester-arm-token-' + [guid]::NewGuid().ToString('N')
     $psi = [System.Diagnostics.ProcessStartInfo]::new('dotnet')
-    foreach ($a in $env:AZURELINUXIMAGE_ARMDOUBLE, '--azurite', "http://127.0.0.1:$($script:azuritePort)/", '--token', $script:token, '--dir', $script:dir) { $psi.ArgumentList.Add($a) }
+    foreach ($a in $env:AZURELINUXIMAGE_ARMDOUBLE, '--azurite', "http://127.0.0.1:$($script:azurite.Port)/", '--token', $script:token, '--dir', $script:dir) { $psi.ArgumentList.Add($a) }
     $psi.RedirectStandardOutput = $true
     $psi.RedirectStandardInput = $true
     $psi.UseShellExecute = $false
@@ -69,34 +54,25 @@ BeforeAll {
     # .NET on Linux reads its root store from the native environment, which $env: does not change in this process.
     # Returns the host output (What if: lines) and, as JSON, the result, its default view, errors and warnings.
     function script:Invoke-Publish([string] $Arguments) {
-        $psi = [System.Diagnostics.ProcessStartInfo]::new([Environment]::ProcessPath)
-        $first = [Environment]::GetCommandLineArgs()[0]
-        if ($first -like '*.dll') { $psi.ArgumentList.Add($first) }
         $command = @"
 Import-Module '$modulePath'
 `$r = Publish-LinuxImage $Arguments -ErrorVariable e -ErrorAction SilentlyContinue -WarningVariable w -WarningAction SilentlyContinue
 '=====JSON====='
 [pscustomobject]@{ Result = `$r; View = (`$r | Out-String); Errors = @(`$e | ForEach-Object { [pscustomobject]@{ Id = `$_.FullyQualifiedErrorId; Category = "`$(`$_.CategoryInfo.Category)"; Target = "`$(`$_.TargetObject)"; Message = `$_.Exception.Message } }); Warnings = @(`$w | ForEach-Object { "`$_" }) } | ConvertTo-Json -Depth 8
 "@
-        foreach ($a in '-NoProfile', '-NonInteractive', '-Command', $command) { $psi.ArgumentList.Add($a) }
-        $psi.Environment['SSL_CERT_FILE'] = $script:ca
-        $psi.RedirectStandardOutput = $true; $psi.RedirectStandardError = $true
-        $p = [System.Diagnostics.Process]::Start($psi)
-        $err = $p.StandardError.ReadToEndAsync()
-        $out = $p.StandardOutput.ReadToEnd()
-        if (-not $p.WaitForExit(600000)) { $p.Kill($true); throw 'child pwsh timed out' }
-        $parts = $out -split '=====JSON=====', 2
-        if ($parts.Count -lt 2) { throw "child pwsh failed: $out $($err.Result)" }
+        $r = Invoke-TestPwsh -Script $command -Environment @{ SSL_CERT_FILE = $script:ca }
+        $parts = $r.StdOut -split '=====JSON=====', 2
+        if ($parts.Count -lt 2) { throw "child pwsh failed: $($r.StdOut) $($r.StdErr)" }
         $json = $parts[1] | ConvertFrom-Json
         $json | Add-Member Host $parts[0]
-        $json | Add-Member Stderr $err.Result
+        $json | Add-Member Stderr $r.StdErr
         $json
     }
 }
 
 AfterAll {
     if ($script:double) { $script:double.StandardInput.Close(); if (-not $script:double.WaitForExit(10000)) { $script:double.Kill($true) } }
-    if ($script:azuriteProcess -and -not $script:azuriteProcess.HasExited) { $script:azuriteProcess.Kill($true); $script:azuriteProcess.WaitForExit(10000) | Out-Null }
+    Stop-TestAzurite $script:azurite
     Remove-Item -LiteralPath $script:dir -Recurse -Force -ErrorAction SilentlyContinue
 }
 

@@ -31,6 +31,8 @@ namespace AzureLinuxImage.Tests.Cli
             // A name that is no verb still gets the whole list to suggest from.
             ToolResult typo = AzLinux.Run("waagnet");
             Assert.NotEqual(0, typo.ExitCode);
+            Assert.Contains("Did you mean", typo.StdOut + typo.StdErr);
+            Assert.Matches(@"(?m)^waagent\r?$", typo.StdOut + typo.StdErr);
         }
     }
 }

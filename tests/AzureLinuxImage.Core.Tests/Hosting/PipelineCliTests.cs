@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Diagnostics;
 using System.IO;
 using System.Linq;
 using System.Text;
@@ -29,30 +28,12 @@ namespace AzureLinuxImage.Tests.Hosting
         /// <summary>Runs the built azlinux with exactly the host variables given (the others removed).</summary>
         internal static ToolResult Run(IDictionary<string, string> variables, params string[] args)
         {
-            var psi = new ProcessStartInfo("dotnet")
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            };
-            psi.ArgumentList.Add(Repository.CliDll);
-            foreach (string a in args)
-            {
-                psi.ArgumentList.Add(a);
-            }
-            foreach (string v in HostVariables)
-            {
-                psi.Environment.Remove(v);
-            }
+            var environment = HostVariables.ToDictionary(v => v, _ => (string?)null, StringComparer.Ordinal);
             foreach (KeyValuePair<string, string> v in variables)
             {
-                psi.Environment[v.Key] = v.Value;
+                environment[v.Key] = v.Value;
             }
-            using var p = Process.Start(psi)!;
-            var stderr = p.StandardError.ReadToEndAsync();
-            string stdout = p.StandardOutput.ReadToEnd();
-            Assert.True(p.WaitForExit(300_000), "azlinux did not finish in 5 minutes");
-            return new ToolResult(p.ExitCode, stdout, stderr.Result);
+            return AzLinux.Run(environment, args);
         }
 
         private static string[] Lines(string text) => text.Split('\n').Select(l => l.TrimEnd('\r')).Where(l => l.Length > 0).ToArray();

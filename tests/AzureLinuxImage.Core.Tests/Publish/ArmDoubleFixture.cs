@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
 using System.Net.Http;
@@ -107,7 +108,7 @@ namespace AzureLinuxImage.Tests.Publish
         public HttpPipelineTransport Transport() => new HttpClientTransport(Http());
 
         /// <summary>Environment for a child azlinux: the double's certificate as the only root (SSL_CERT_FILE).</summary>
-        public void TrustEnvironment(ProcessStartInfo psi) => psi.Environment["SSL_CERT_FILE"] = CaPath;
+        public IReadOnlyDictionary<string, string?> TrustEnvironment() => new Dictionary<string, string?> { ["SSL_CERT_FILE"] = CaPath };
 
         public JsonArray Calls()
         {

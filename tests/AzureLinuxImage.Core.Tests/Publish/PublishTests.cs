@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Diagnostics;
 using System.IO;
 using System.Linq;
 using System.Text.Json;
@@ -315,7 +314,7 @@ namespace AzureLinuxImage.Tests.Publish
             using var tmp = new TempDirectory();
             string tokenFile = tmp.File("token.json");
             File.WriteAllText(tokenFile, JsonSerializer.Serialize(new { accessToken = ArmDoubleFixture.Token, expiresOn = "2099-01-01 00:00:00.000000", tokenType = "Bearer" }));
-            var args = new[] { Repository.CliDll, "publish", image, "--subscription", arm.Subscription, "--resource-group", Group, "--location", "westeurope",
+            var args = new[] { "publish", image, "--subscription", arm.Subscription, "--resource-group", Group, "--location", "westeurope",
                 "--disk", "cli-disk", "--image", "cli-img", "--arm-endpoint", arm.Url.ToString(), "--access-token-file", tokenFile, "--json" };
 
             int before = arm.Calls().Count;
@@ -336,23 +335,7 @@ namespace AzureLinuxImage.Tests.Publish
             AssertSameAsConverted(arm.DiskBlob(Group, "cli-disk"), Converted(image, tmp));
         }
 
-        private ToolResult Run(string[] args)
-        {
-            var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            foreach (string a in args)
-            {
-                psi.ArgumentList.Add(a);
-            }
-            arm.TrustEnvironment(psi);
-            using Process p = Process.Start(psi)!;
-            var stdout = p.StandardOutput.ReadToEndAsync();
-            var stderr = p.StandardError.ReadToEndAsync();
-            if (!p.WaitForExit(600_000))
-            {
-                p.Kill(true);
-            }
-            p.WaitForExit();
-            return new ToolResult(p.ExitCode, stdout.Result, stderr.Result);
-        }
+        private ToolResult Run(string[] args) => AzLinux.Run(arm.TrustEnvironment(), args);
+
     }
 }

@@ -7,6 +7,7 @@ using AzureLinuxImage.Linux;
 using AzureLinuxImage.Operations;
 using AzureLinuxImage.Readiness;
 using AzureLinuxImage.Tests.Infrastructure;
+using AzureLinuxImage.Tests.Rehearsal;
 using Xunit;
 
 namespace AzureLinuxImage.Tests.Publishing
@@ -15,7 +16,9 @@ namespace AzureLinuxImage.Tests.Publishing
     public sealed class PublishingImagesFixture : IDisposable
     {
         private readonly TempDirectory temp = new TempDirectory();
+        private readonly BootableImagesFixture built = new BootableImagesFixture();
 
+        /// <summary>The image of build-debian-image.sh with <paramref name="options"/>, built once (BootableImagesFixture).</summary>
         public string Image(string name, params string[] options)
         {
             if (Environment.UserName != "root" || ExternalTool.Find("debootstrap") == null)
@@ -26,17 +29,7 @@ namespace AzureLinuxImage.Tests.Publishing
             ExternalTool.Require("sgdisk", "gdisk");
             ExternalTool.Require("mkfs.vfat", "dosfstools");
             ExternalTool.Require("mcopy", "mtools");
-            string path = temp.File(name + ".raw");
-            if (!File.Exists(path))
-            {
-                string script = Repository.File("tests/fixtures/build-debian-image.sh");
-                ToolResult r = ExternalTool.Run("bash", new[] { script, path }.Concat(options).ToArray(), check: false, timeoutSeconds: 1200);
-                if (r.ExitCode != 0)
-                {
-                    throw new InvalidOperationException("build-debian-image.sh failed: " + r.StdErr + r.StdOut);
-                }
-            }
-            return path;
+            return built.Image(name, options);
         }
 
         /// <summary>A sparse copy of an image, to change without touching the shared one.</summary>
@@ -47,7 +40,11 @@ namespace AzureLinuxImage.Tests.Publishing
             return path;
         }
 
-        public void Dispose() => temp.Dispose();
+        public void Dispose()
+        {
+            built.Dispose();
+            temp.Dispose();
+        }
     }
 
     /// <summary>

@@ -14,8 +14,6 @@ namespace AzureLinuxImage.Tests.Rehearsal
     {
         private readonly TempDirectory temp = new TempDirectory();
 
-        public string? Problem { get; private set; }
-
         public string Image(string name, params string[] options)
         {
             string path = temp.File(name + ".raw");

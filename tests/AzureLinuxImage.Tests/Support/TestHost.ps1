@@ -1,4 +1,4 @@
-# Helpers dot-sourced by Hosts.Tests.ps1 and Samples.Tests.ps1 (issue 23): a real Azurite blob service on
+# Helpers dot-sourced by Hosts.Tests.ps1, Samples.Tests.ps1 (issue 23) and Publish.Tests.ps1: a real Azurite blob service on
 # 127.0.0.1 with an account SAS signed here, and child pwsh / bash processes run with exactly the CI-host
 # variables a test sets (CI itself may run under Azure Pipelines or GitHub Actions).
 
@@ -100,10 +100,6 @@ function Invoke-TestPwsh {
     $exe = [Environment]::ProcessPath
     [string[]] $prefix = @(if ([IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') { Join-Path $PSHOME 'pwsh.dll' })
     Invoke-TestProcess -FilePath $exe -ArgumentList ($prefix + @('-NoLogo', '-NoProfile', '-NonInteractive', '-Command', $Script)) -Environment $Environment -WorkingDirectory $WorkingDirectory
-}
-
-function Test-IsPipelineCommand([string] $Line) {
-    $Line.StartsWith('##vso[') -or $Line.StartsWith('##[') -or $Line.StartsWith('::')
 }
 
 # --- The samples' YAML: no YAML library here, so the samples keep a simple shape this reader checks strictly:
