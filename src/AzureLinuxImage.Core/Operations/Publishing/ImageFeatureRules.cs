@@ -2,7 +2,6 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using AzureLinuxImage.Errors;
-using AzureLinuxImage.FileSystems;
 using AzureLinuxImage.Linux;
 using AzureLinuxImage.Readiness;
 
