@@ -27,6 +27,9 @@ namespace AzureLinuxImage.Azure
         internal const string GalleryApi = "2023-07-03";
         internal const string SubscriptionApi = "2022-12-01";
 
+        /// <summary>The upload disk is only the source of images and versions, never a VM's disk: the cheapest SKU.</summary>
+        private const string DiskSku = "Standard_LRS";
+
         public static LinuxImagePublishResult? Run(string sourcePath, PublishOptions options, IOperationContext context)
         {
             // A pipeline host masks a token before any line could show it (issue 23); the upload SAS is registered
@@ -89,7 +92,7 @@ namespace AzureLinuxImage.Azure
                 {
                     armOptions.Transport = options.ArmTransport;
                 }
-                arm = new ArmClient(options.ResolveEndpoint(), credential, armOptions, context, options.MaxPollInterval);
+                arm = new ArmClient(options.ResolveEndpoint(), credential, armOptions, context);
                 try
                 {
                     return Publish(features, uploadSize);
@@ -404,7 +407,7 @@ namespace AzureLinuxImage.Azure
             private object DiskBody(ImageFeatures f, long uploadSize) => new
             {
                 location = options.Location,
-                sku = new { name = options.DiskSku },
+                sku = new { name = DiskSku },
                 properties = new
                 {
                     osType = "Linux",
