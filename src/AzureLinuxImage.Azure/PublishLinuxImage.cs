@@ -68,7 +68,7 @@ namespace AzureLinuxImage.Azure
                 Timed("Features", () =>
                 {
                     using InspectedImage view = LinuxImageInspection.Open(source);
-                    features = ImageFeatureDerivation.Derive(view, options.Generation);
+                    features = ImageFeatureRules.Derive(view, options.Generation);
                     return features.ToString();
                 });
                 long size;
