@@ -12,6 +12,7 @@ using AzureLinuxImage.Emulation;
 using AzureLinuxImage.Errors;
 using AzureLinuxImage.FileSystems;
 using AzureLinuxImage.IO;
+using AzureLinuxImage.Linux;
 
 namespace AzureLinuxImage.Operations
 {
@@ -508,7 +509,7 @@ namespace AzureLinuxImage.Operations
                 {
                     foreach (string path in CustomDataFiles)
                     {
-                        byte[]? written = ReadBytes(fs, path, MaxCustomDataBytes * 2);
+                        byte[]? written = fs.TryReadBytes(path, MaxCustomDataBytes * 2);
                         if (written != null && HoldsCustomData(written, options.CustomData))
                         {
                             result.CustomDataWritten = true;
@@ -570,24 +571,6 @@ namespace AzureLinuxImage.Operations
             {
                 throw new AzureLinuxImageException("DestinationAccessDenied", ErrorKind.ResourceUnavailable, $"{full}: {e.Message}", full);
             }
-        }
-
-        private static byte[]? ReadBytes(IFileSystem fs, string path, int limit)
-        {
-            FileEntry? entry = fs.GetEntry(path);
-            if (entry == null || entry.Type != FileEntryType.File)
-            {
-                return null;
-            }
-            using Stream s = fs.OpenRead(path);
-            var buffer = new MemoryStream();
-            var chunk = new byte[81920];
-            int n;
-            while ((n = s.Read(chunk, 0, chunk.Length)) > 0 && buffer.Length <= limit)
-            {
-                buffer.Write(chunk, 0, n);
-            }
-            return buffer.ToArray();
         }
 
         private static string? ReadText(IFileSystem fs, string path)
