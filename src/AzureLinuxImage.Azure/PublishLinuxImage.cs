@@ -34,10 +34,7 @@ namespace AzureLinuxImage.Azure
         {
             // A pipeline host masks a token before any line could show it (issue 23); the upload SAS is registered
             // by the upload itself, right after it is granted.
-            foreach (string secret in AzureCredentials.SecretsOf(options.Credential))
-            {
-                context.RegisterSecret(secret);
-            }
+            CopyDiskImageToAzure.RegisterSecrets(null, options.Credential, context);
             return new Publisher(sourcePath, options, context).Execute();
         }
 
