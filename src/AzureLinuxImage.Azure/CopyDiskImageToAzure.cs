@@ -1,10 +1,8 @@
 using System;
-using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.Globalization;
 using System.Linq;
-using System.Security.Cryptography;
 using System.Threading;
 using System.Threading.Tasks;
 using Azure.Core;
@@ -61,10 +59,11 @@ namespace AzureLinuxImage.Azure
         /// <summary>
         /// Tells the CI host (Azure Pipelines, GitHub Actions) the SAS signature and any token before anything is
         /// written, so its logs mask them everywhere, other steps' lines included (issue 23). Idempotent.
+        /// <paramref name="destination"/> is null when no URL is known yet (a publish, before beginGetAccess).
         /// </summary>
-        public static void RegisterSecrets(Uri destination, object? credential, IOperationContext context)
+        public static void RegisterSecrets(Uri? destination, object? credential, IOperationContext context)
         {
-            foreach (string secret in SecretRedaction.SecretsOf(destination))
+            foreach (string secret in destination == null ? Array.Empty<string>() : SecretRedaction.SecretsOf(destination))
             {
                 context.RegisterSecret(secret);
             }

@@ -27,14 +27,14 @@ namespace AzureLinuxImage.Azure
         internal const string GalleryApi = "2023-07-03";
         internal const string SubscriptionApi = "2022-12-01";
 
+        /// <summary>The upload disk is only the source of images and versions, never a VM's disk: the cheapest SKU.</summary>
+        private const string DiskSku = "Standard_LRS";
+
         public static LinuxImagePublishResult? Run(string sourcePath, PublishOptions options, IOperationContext context)
         {
             // A pipeline host masks a token before any line could show it (issue 23); the upload SAS is registered
             // by the upload itself, right after it is granted.
-            foreach (string secret in AzureCredentials.SecretsOf(options.Credential))
-            {
-                context.RegisterSecret(secret);
-            }
+            CopyDiskImageToAzure.RegisterSecrets(null, options.Credential, context);
             return new Publisher(sourcePath, options, context).Execute();
         }
 
@@ -65,7 +65,7 @@ namespace AzureLinuxImage.Azure
                 Timed("Features", () =>
                 {
                     using InspectedImage view = LinuxImageInspection.Open(source);
-                    features = ImageFeatureDerivation.Derive(view, options.Generation);
+                    features = ImageFeatureRules.Derive(view, options.Generation);
                     return features.ToString();
                 });
                 long size;
@@ -89,7 +89,7 @@ namespace AzureLinuxImage.Azure
                 {
                     armOptions.Transport = options.ArmTransport;
                 }
-                arm = new ArmClient(options.ResolveEndpoint(), credential, armOptions, context, options.MaxPollInterval);
+                arm = new ArmClient(options.ResolveEndpoint(), credential, armOptions, context);
                 try
                 {
                     return Publish(features, uploadSize);
@@ -404,7 +404,7 @@ namespace AzureLinuxImage.Azure
             private object DiskBody(ImageFeatures f, long uploadSize) => new
             {
                 location = options.Location,
-                sku = new { name = options.DiskSku },
+                sku = new { name = DiskSku },
                 properties = new
                 {
                     osType = "Linux",

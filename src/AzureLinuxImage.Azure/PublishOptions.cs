@@ -49,9 +49,6 @@ namespace AzureLinuxImage.Azure
 
         public string DiskName { get; set; } = string.Empty;
 
-        /// <summary>Standard_LRS unless asked otherwise (the disk is a source for images, not a VM's disk).</summary>
-        public string DiskSku { get; set; } = "Standard_LRS";
-
         public string? ImageName { get; set; }
 
         public string? GalleryName { get; set; }
@@ -91,9 +88,6 @@ namespace AzureLinuxImage.Azure
 
         /// <summary>Test hook: the transport of the Resource Manager pipeline.</summary>
         public HttpPipelineTransport? ArmTransport { get; set; }
-
-        /// <summary>Longest wait between two polls of a long-running operation (the server's Retry-After is capped to it).</summary>
-        public TimeSpan MaxPollInterval { get; set; } = TimeSpan.FromSeconds(60);
 
         /// <summary>Test hook: the upload's options (transport, retry budget); the publish sets its own fields on it.</summary>
         public UploadOptions Upload { get; set; } = new UploadOptions();

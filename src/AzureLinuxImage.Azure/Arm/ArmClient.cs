@@ -2,9 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
-using System.Text;
 using System.Text.Json;
-using System.Threading;
 using System.Threading.Tasks;
 using Azure;
 using Azure.Core;
@@ -65,12 +63,14 @@ namespace AzureLinuxImage.Azure.Arm
     internal sealed class ArmClient
     {
         private static readonly TimeSpan DefaultPoll = TimeSpan.FromSeconds(5);
+
+        /// <summary>Longest wait between two polls: a server's larger Retry-After is capped to it.</summary>
+        private static readonly TimeSpan MaxPoll = TimeSpan.FromSeconds(60);
         private readonly HttpPipeline pipeline;
         private readonly Uri endpoint;
         private readonly IOperationContext context;
-        private readonly TimeSpan maxPoll;
 
-        public ArmClient(Uri endpoint, TokenCredential credential, ArmClientOptions options, IOperationContext context, TimeSpan? maxPollInterval = null)
+        public ArmClient(Uri endpoint, TokenCredential credential, ArmClientOptions options, IOperationContext context)
         {
             if (endpoint.Scheme != Uri.UriSchemeHttps)
             {
@@ -80,7 +80,6 @@ namespace AzureLinuxImage.Azure.Arm
             }
             this.endpoint = endpoint;
             this.context = context;
-            maxPoll = maxPollInterval ?? TimeSpan.FromSeconds(60);
             string scope = endpoint.GetLeftPart(UriPartial.Authority) + "/.default";
             pipeline = HttpPipelineBuilder.Build(options, new BearerTokenAuthenticationPolicy(credential, scope));
         }
@@ -207,7 +206,7 @@ namespace AzureLinuxImage.Azure.Arm
                     }
                     if (string.Equals(state, "Failed", StringComparison.OrdinalIgnoreCase) || string.Equals(state, "Canceled", StringComparison.OrdinalIgnoreCase))
                     {
-                        throw new ArmRequestException(r.Status, ErrorCodeOf(r.Body), $"{method} {path}: the operation {state}: {ErrorMessageOf(r.Body)}");
+                        throw new ArmRequestException(r.Status, $"{method} {path}: the operation {state}: {ErrorMessageOf(r.Body)}");
                     }
                     wait = r.RetryAfter ?? DefaultPoll;
                 }
@@ -229,9 +228,9 @@ namespace AzureLinuxImage.Azure.Arm
 
         private void Sleep(TimeSpan wait)
         {
-            if (wait > maxPoll)
+            if (wait > MaxPoll)
             {
-                wait = maxPoll;
+                wait = MaxPoll;
             }
             if (wait > TimeSpan.Zero)
             {
@@ -244,7 +243,7 @@ namespace AzureLinuxImage.Azure.Arm
         {
             if (r.Status >= 400)
             {
-                throw new ArmRequestException(r.Status, ErrorCodeOf(r.Body), $"{method} {path}: HTTP {r.Status} {ErrorCodeOf(r.Body)}: {ErrorMessageOf(r.Body)}");
+                throw new ArmRequestException(r.Status, $"{method} {path}: HTTP {r.Status} {ErrorCodeOf(r.Body)}: {ErrorMessageOf(r.Body)}");
             }
         }
 
@@ -258,16 +257,10 @@ namespace AzureLinuxImage.Azure.Arm
     /// <summary>A Resource Manager answer that was an error, after retries; the message is redacted.</summary>
     internal sealed class ArmRequestException : AzureLinuxImageException
     {
-        public ArmRequestException(int status, string code, string message)
+        public ArmRequestException(int status, string message)
             : base("ArmRequestFailed", status == 401 || status == 403 ? ErrorKind.InvalidArgument : status == 404 ? ErrorKind.NotFound : status == 409 ? ErrorKind.AlreadyExists : ErrorKind.ResourceUnavailable,
                 SecretRedaction.Redact(message))
         {
-            Status = status;
-            Code = code;
         }
-
-        public int Status { get; }
-
-        public string Code { get; }
     }
 }

@@ -24,17 +24,17 @@ namespace AzureLinuxImage.Cli.Verbs
         private int lastWidth;
         private string? completed;
 
-        public CliContext(ParseResult? parse, bool dryRun = false, bool verbose = false)
+        public CliContext(ParseResult parse, bool dryRun = false, bool verbose = false)
         {
             this.dryRun = dryRun;
             this.verbose = verbose;
-            bool json = parse != null && parse.Tokens.Any(t => t.Value == "--json");
+            bool json = parse.Tokens.Any(t => t.Value == "--json");
             TextWriter commands = json ? Console.Error : Console.Out;
             Pipeline = PipelineLog.FromEnvironment(PipelineLog.ProcessEnvironment, line =>
             {
                 commands.WriteLine(line);
                 commands.Flush();
-            }, disabled: parse != null && parse.GetValue(Program.NoPipelineLogging));
+            }, disabled: parse.GetValue(Program.NoPipelineLogging));
             Console.CancelKeyPress += OnCancel;
         }
 

@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using AzureLinuxImage.Errors;
 using AzureLinuxImage.IO;
 
 namespace AzureLinuxImage.Disks

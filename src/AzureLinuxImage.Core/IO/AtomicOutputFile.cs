@@ -43,20 +43,8 @@ namespace AzureLinuxImage.IO
         /// <param name="warning">Told of each stale partial of this destination that was removed.</param>
         public static AtomicOutputFile Create(string destination, bool overwrite, bool durable = true, Action<string>? warning = null)
         {
-            string full = Path.GetFullPath(destination);
+            string full = CheckDestination(destination, overwrite);
             string folder = Path.GetDirectoryName(full) ?? ".";
-            if (!Directory.Exists(folder))
-            {
-                throw new AzureLinuxImageException("DestinationFolderNotFound", ErrorKind.NotFound, $"{full}: the folder {folder} does not exist.", full);
-            }
-            if (Directory.Exists(full))
-            {
-                throw new AzureLinuxImageException("DestinationIsFolder", ErrorKind.InvalidArgument, $"{full} is a folder.", full);
-            }
-            if (File.Exists(full) && !overwrite)
-            {
-                throw new AzureLinuxImageException("DestinationExists", ErrorKind.AlreadyExists, $"{full} already exists. Use -Force (--force) to overwrite it.", full);
-            }
             RemoveStalePartials(folder, Path.GetFileName(full), warning);
             string temporary = Path.Combine(folder, PartialPrefix(Path.GetFileName(full)) + Guid.NewGuid().ToString("N").Substring(0, HexLength) + PartialSuffix);
             try
@@ -71,6 +59,29 @@ namespace AzureLinuxImage.IO
             {
                 throw new AzureLinuxImageException("DestinationAccessDenied", ErrorKind.ResourceUnavailable, $"{full}: cannot create a file in {folder}: {e.Message}", full, e);
             }
+        }
+
+        /// <summary>
+        /// The full path of a new output file, checked before anything is written: its folder exists, it is not
+        /// a folder, and an existing file is replaced only with <paramref name="overwrite"/> (-Force, --force).
+        /// </summary>
+        public static string CheckDestination(string destination, bool overwrite)
+        {
+            string full = Path.GetFullPath(destination);
+            string folder = Path.GetDirectoryName(full) ?? ".";
+            if (!Directory.Exists(folder))
+            {
+                throw new AzureLinuxImageException("DestinationFolderNotFound", ErrorKind.NotFound, $"{full}: the folder {folder} does not exist.", full);
+            }
+            if (Directory.Exists(full))
+            {
+                throw new AzureLinuxImageException("DestinationIsFolder", ErrorKind.InvalidArgument, $"{full} is a folder.", full);
+            }
+            if (File.Exists(full) && !overwrite)
+            {
+                throw new AzureLinuxImageException("DestinationExists", ErrorKind.AlreadyExists, $"{full} already exists. Use -Force (--force) to overwrite it.", full);
+            }
+            return full;
         }
 
         /// <summary>

@@ -11,6 +11,8 @@ using AzureLinuxImage.Disks;
 using AzureLinuxImage.Emulation;
 using AzureLinuxImage.Errors;
 using AzureLinuxImage.FileSystems;
+using AzureLinuxImage.IO;
+using AzureLinuxImage.Linux;
 
 namespace AzureLinuxImage.Operations
 {
@@ -507,7 +509,7 @@ namespace AzureLinuxImage.Operations
                 {
                     foreach (string path in CustomDataFiles)
                     {
-                        byte[]? written = ReadBytes(fs, path, MaxCustomDataBytes * 2);
+                        byte[]? written = fs.TryReadBytes(path, MaxCustomDataBytes * 2);
                         if (written != null && HoldsCustomData(written, options.CustomData))
                         {
                             result.CustomDataWritten = true;
@@ -541,28 +543,16 @@ namespace AzureLinuxImage.Operations
             return text == Convert.ToBase64String(customData);
         }
 
-        // Checked before anything runs: an existing file is replaced only with -Force (AtomicOutputFile's convention), and never the image.
+        // Checked before anything runs, as any output file (AtomicOutputFile's checks), and never the image. The image
+        // was opened already, so it is an existing file: naming it fails here first, as SerialLogIsImage.
         private static string CheckSerialLog(string serialLog, bool overwrite, string image)
         {
             string full = Path.GetFullPath(serialLog);
-            string folder = Path.GetDirectoryName(full) ?? ".";
-            if (!Directory.Exists(folder))
-            {
-                throw new AzureLinuxImageException("DestinationFolderNotFound", ErrorKind.NotFound, $"{full}: the folder {folder} does not exist.", full);
-            }
-            if (Directory.Exists(full))
-            {
-                throw new AzureLinuxImageException("DestinationIsFolder", ErrorKind.InvalidArgument, $"{full} is a folder.", full);
-            }
             if (string.Equals(full, image, RuntimeInformation.IsOSPlatform(OSPlatform.Windows) ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal))
             {
                 throw new AzureLinuxImageException("SerialLogIsImage", ErrorKind.InvalidArgument, $"The serial log {full} is the image itself; the image is never written.", full);
             }
-            if (File.Exists(full) && !overwrite)
-            {
-                throw new AzureLinuxImageException("DestinationExists", ErrorKind.AlreadyExists, $"{full} already exists. Use -Force (--force) to overwrite it.", full);
-            }
-            return full;
+            return AtomicOutputFile.CheckDestination(full, overwrite);
         }
 
         private static void CreateSerialLog(string full, bool overwrite)
@@ -581,24 +571,6 @@ namespace AzureLinuxImage.Operations
             {
                 throw new AzureLinuxImageException("DestinationAccessDenied", ErrorKind.ResourceUnavailable, $"{full}: {e.Message}", full);
             }
-        }
-
-        private static byte[]? ReadBytes(IFileSystem fs, string path, int limit)
-        {
-            FileEntry? entry = fs.GetEntry(path);
-            if (entry == null || entry.Type != FileEntryType.File)
-            {
-                return null;
-            }
-            using Stream s = fs.OpenRead(path);
-            var buffer = new MemoryStream();
-            var chunk = new byte[81920];
-            int n;
-            while ((n = s.Read(chunk, 0, chunk.Length)) > 0 && buffer.Length <= limit)
-            {
-                buffer.Write(chunk, 0, n);
-            }
-            return buffer.ToArray();
         }
 
         private static string? ReadText(IFileSystem fs, string path)

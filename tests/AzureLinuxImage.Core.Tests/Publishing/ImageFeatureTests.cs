@@ -66,7 +66,7 @@ namespace AzureLinuxImage.Tests.Publishing
         private ImageFeatures Derive(string path, int? generation = null)
         {
             using InspectedImage image = LinuxImageInspection.Open(path);
-            ImageFeatures f = ImageFeatureDerivation.Derive(image, generation);
+            ImageFeatures f = ImageFeatureRules.Derive(image, generation);
             foreach (ImageFeature x in f.All)
             {
                 output.WriteLine($"{x.Name} = {x.Value}\n    evidence: {x.Evidence}\n    rule: {x.Rule}");

@@ -26,7 +26,7 @@ namespace AzureLinuxImage.Tests.Publishing
         private static ImageFeatures Derive(LinuxRoot r, int? generation = null)
         {
             using var image = new InspectedImage(new HostDirectoryFileSystem(r.Path), null);
-            return ImageFeatureDerivation.Derive(image, generation);
+            return ImageFeatureRules.Derive(image, generation);
         }
 
         /// <summary>The head of an x86 bzImage (Documentation/arch/x86/boot.rst): "HdrS", protocol 2.15, XLF_KERNEL_64.</summary>

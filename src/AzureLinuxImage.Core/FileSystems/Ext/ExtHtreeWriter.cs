@@ -4,7 +4,6 @@ using System.Collections.Generic;
 using System.Linq;
 using AzureLinuxImage.Disks;
 using AzureLinuxImage.Errors;
-using AzureLinuxImage.Partitions;
 
 namespace AzureLinuxImage.FileSystems.Ext
 {

@@ -2,7 +2,6 @@ using System;
 using System.Buffers.Binary;
 using System.Collections.Generic;
 using AzureLinuxImage.Disks;
-using AzureLinuxImage.Partitions;
 
 namespace AzureLinuxImage.FileSystems.Ext
 {

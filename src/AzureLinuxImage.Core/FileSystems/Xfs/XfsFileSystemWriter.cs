@@ -5,7 +5,6 @@ using System.IO;
 using System.Linq;
 using AzureLinuxImage.Disks;
 using AzureLinuxImage.Errors;
-using AzureLinuxImage.Partitions;
 
 namespace AzureLinuxImage.FileSystems.Xfs
 {

@@ -2,14 +2,13 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using AzureLinuxImage.Errors;
-using AzureLinuxImage.FileSystems;
 using AzureLinuxImage.Linux;
 using AzureLinuxImage.Readiness;
 
 namespace AzureLinuxImage.Operations
 {
     /// <summary>
-    /// The rules behind <see cref="ImageFeatureDerivation"/> (issue 26): each feature of an image definition from
+    /// The features of an image definition derived from the image (issue 26): each feature of an image definition from
     /// the facts the readiness check already reads (Linux/DiskLayout, KernelFacts, InitramfsFacts, EfiBinaries,
     /// KernelImageHeader) and Clear-LinuxImageState's own list, with the file or partition that shows it.
     /// </summary>
@@ -25,6 +24,11 @@ namespace AzureLinuxImage.Operations
         /// <summary>Root-folder path of a mounted ESP, where a root folder (no disk) keeps its EFI binaries.</summary>
         internal const string MountedEsp = "/boot/efi";
 
+        /// <summary>
+        /// Reads the facts of <paramref name="image"/> and derives every feature. <paramref name="generation"/>
+        /// is -Generation (null: V2 for hybrid images). Throws AzureLinuxImageException (id
+        /// GenerationNotSupported) when the asked generation has no loader in the image.
+        /// </summary>
         public static ImageFeatures Derive(InspectedImage image, int? generation)
         {
             if (generation != null && generation != 1 && generation != 2)

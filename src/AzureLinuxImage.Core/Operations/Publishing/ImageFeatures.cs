@@ -1,6 +1,4 @@
-using System;
 using System.Collections.Generic;
-using AzureLinuxImage.Linux;
 
 namespace AzureLinuxImage.Operations
 {
@@ -67,20 +65,6 @@ namespace AzureLinuxImage.Operations
         public IReadOnlyList<ImageFeature> All => new[] { HyperVGeneration, Architecture, SecurityType, DiskControllerTypes, IsAcceleratedNetworkSupported, OsState };
 
         /// <summary>One line that names the object.</summary>
-        public override string ToString() => string.Join("; ", Array.ConvertAll(new List<ImageFeature>(All).ToArray(), f => f.ToString()));
-    }
-
-    /// <summary>Derives <see cref="ImageFeatures"/> from an inspected image (owned by the features work of issue 26).</summary>
-    internal static class ImageFeatureDerivation
-    {
-        /// <summary>
-        /// Reads the facts of <paramref name="image"/> and derives every feature. <paramref name="generation"/>
-        /// is -Generation (null: V2 for hybrid images). Throws AzureLinuxImageException (id
-        /// GenerationNotSupported) when the asked generation has no loader in the image.
-        /// </summary>
-        public static ImageFeatures Derive(InspectedImage image, int? generation)
-        {
-            return ImageFeatureRules.Derive(image, generation);
-        }
+        public override string ToString() => string.Join("; ", All);
     }
 }

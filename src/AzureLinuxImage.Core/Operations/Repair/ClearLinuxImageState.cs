@@ -5,7 +5,6 @@ using System.Text.RegularExpressions;
 using AzureLinuxImage.Errors;
 using AzureLinuxImage.FileSystems;
 using AzureLinuxImage.Linux;
-using AzureLinuxImage.Linux.Waagent;
 using AzureLinuxImage.Readiness;
 
 namespace AzureLinuxImage.Operations
