@@ -192,7 +192,7 @@ namespace AzureLinuxImage.Azure.Arm
                     Sleep(wait);
                     ArmResponse r = SendTo("GET", status, null);
                     ThrowIfError(r, "GET", status.AbsolutePath);
-                    string state = r.Body is JsonElement b && b.TryGetProperty("status", out JsonElement s) ? s.GetString() ?? string.Empty : string.Empty;
+                    string state = r.Body is JsonElement b && b.ValueKind == JsonValueKind.Object && b.TryGetProperty("status", out JsonElement s) && s.ValueKind == JsonValueKind.String ? s.GetString()! : string.Empty;
                     context.Progress("Publishing to Azure", $"{what}: {state} ({clock.Elapsed.TotalSeconds:F0} s)", 0, 1);
                     if (string.Equals(state, "Succeeded", StringComparison.OrdinalIgnoreCase))
                     {
@@ -202,7 +202,8 @@ namespace AzureLinuxImage.Azure.Arm
                             ThrowIfError(result, "GET", new Uri(first.Location).AbsolutePath);
                             return result.Body;
                         }
-                        return r.Body is JsonElement sb && sb.TryGetProperty("properties", out JsonElement p) && p.TryGetProperty("output", out JsonElement o) ? o : (JsonElement?)null;
+                        return r.Body is JsonElement sb && sb.ValueKind == JsonValueKind.Object && sb.TryGetProperty("properties", out JsonElement p)
+                            && p.ValueKind == JsonValueKind.Object && p.TryGetProperty("output", out JsonElement o) ? o : (JsonElement?)null;
                     }
                     if (string.Equals(state, "Failed", StringComparison.OrdinalIgnoreCase) || string.Equals(state, "Canceled", StringComparison.OrdinalIgnoreCase))
                     {
@@ -248,10 +249,10 @@ namespace AzureLinuxImage.Azure.Arm
         }
 
         private static string ErrorCodeOf(JsonElement? body) =>
-            body is JsonElement b && b.ValueKind == JsonValueKind.Object && b.TryGetProperty("error", out JsonElement e) && e.ValueKind == JsonValueKind.Object && e.TryGetProperty("code", out JsonElement c) ? c.GetString() ?? string.Empty : string.Empty;
+            body is JsonElement b && b.ValueKind == JsonValueKind.Object && b.TryGetProperty("error", out JsonElement e) && e.ValueKind == JsonValueKind.Object && e.TryGetProperty("code", out JsonElement c) && c.ValueKind == JsonValueKind.String ? c.GetString()! : string.Empty;
 
         private static string ErrorMessageOf(JsonElement? body) =>
-            body is JsonElement b && b.ValueKind == JsonValueKind.Object && b.TryGetProperty("error", out JsonElement e) && e.ValueKind == JsonValueKind.Object && e.TryGetProperty("message", out JsonElement m) ? m.GetString() ?? string.Empty : "(no error message)";
+            body is JsonElement b && b.ValueKind == JsonValueKind.Object && b.TryGetProperty("error", out JsonElement e) && e.ValueKind == JsonValueKind.Object && e.TryGetProperty("message", out JsonElement m) && m.ValueKind == JsonValueKind.String ? m.GetString()! : "(no error message)";
     }
 
     /// <summary>A Resource Manager answer that was an error, after retries; the message is redacted.</summary>
