@@ -154,7 +154,7 @@ namespace AzureLinuxImage.Tests.Publishing
             Assert.Contains("UEFI: no, the disk is MBR, not GPT", e.Message);
         }
 
-        private static string Deb(string package, string dir)
+        internal static string Deb(string package, string dir)
         {
             string deb = ExternalTool.Run("/bin/bash", new[] { Repository.File("tests/fixtures/debian-deb.sh"), package }).StdOut.Trim();
             ExternalTool.Run("dpkg-deb", new[] { "-x", deb, dir });
