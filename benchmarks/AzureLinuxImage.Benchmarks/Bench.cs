@@ -105,11 +105,7 @@ namespace AzureLinuxImage.Benchmarks
                 return given;
             }
             string built = Path.Combine(AppContext.BaseDirectory, "azlinux");
-            DirectoryInfo? repo = new DirectoryInfo(AppContext.BaseDirectory);
-            while (repo != null && !System.IO.File.Exists(Path.Combine(repo.FullName, "AzureLinuxImage.sln")))
-            {
-                repo = repo.Parent;
-            }
+            DirectoryInfo? repo = Repository();
             if (repo == null)
             {
                 Console.WriteLine($"azlinux: {built} (JIT build; repository not found for a ReadyToRun publish)");
@@ -133,6 +129,17 @@ namespace AzureLinuxImage.Benchmarks
             }
             Console.WriteLine($"azlinux: {exe} (dotnet publish -r {rid}, ReadyToRun)");
             return exe;
+        }
+
+        /// <summary>The checkout this benchmark was built from (the folder holding AzureLinuxImage.sln), or null.</summary>
+        public static DirectoryInfo? Repository()
+        {
+            DirectoryInfo? repo = new DirectoryInfo(AppContext.BaseDirectory);
+            while (repo != null && !System.IO.File.Exists(Path.Combine(repo.FullName, "AzureLinuxImage.sln")))
+            {
+                repo = repo.Parent;
+            }
+            return repo;
         }
 
         private static long ReadHwmKb(int pid)
