@@ -123,10 +123,7 @@ namespace AzureLinuxImage.Azure
                     throw new AzureLinuxImageException("InvalidGalleryImageVersion", ErrorKind.InvalidArgument,
                         $"'{options.GalleryImageVersion}' is not a gallery image version: use MAJOR.MINOR.PATCH (e.g. 1.0.0).");
                 }
-                if (options.Generation != null && options.Generation != 1 && options.Generation != 2)
-                {
-                    throw new AzureLinuxImageException("InvalidGeneration", ErrorKind.InvalidArgument, $"Generation {options.Generation} does not exist: use 1 or 2.");
-                }
+                VmGeneration.Require(options.Generation);
                 options.ResolveEndpoint();
             }
 

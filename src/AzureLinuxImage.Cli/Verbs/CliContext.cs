@@ -66,7 +66,8 @@ namespace AzureLinuxImage.Cli.Verbs
             bool complete = done >= total;
             if (complete && completed == activity)
             {
-                // Operations report their end more than once (the writer's last chunk, then the operation): one line.
+                // Some operations report their end more than once (the rehearsal's shutdown wait repeats it every
+                // 250 ms, then says done): one line.
                 return;
             }
             completed = complete ? activity : null;

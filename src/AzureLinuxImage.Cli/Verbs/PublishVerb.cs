@@ -50,7 +50,7 @@ namespace AzureLinuxImage.Cli.Verbs
                     throw new AzureLinuxImageException("InvalidArmEndpoint", ErrorKind.InvalidArgument, $"'{armText}' is not an absolute URL.");
                 }
                 string? genText = parse.GetValue(generation);
-                int? gen = genText == null ? null : TestLinuxImageReadiness.ParseGeneration(genText);
+                int? gen = genText == null ? null : VmGeneration.Parse(genText);
                 var options = new PublishOptions
                 {
                     SubscriptionId = parse.GetValue(subscription),

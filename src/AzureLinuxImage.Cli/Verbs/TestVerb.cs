@@ -48,7 +48,7 @@ namespace AzureLinuxImage.Cli.Verbs
                 {
                     ImagePath = imagePath,
                     RootPath = rootPath,
-                    Generation = TestLinuxImageReadiness.ParseGeneration(gen),
+                    Generation = VmGeneration.Parse(gen),
                     ProvisioningAgent = TestLinuxImageReadiness.ParseProvisioningAgent(parse.GetValue(agent)),
                     Rules = parse.GetValue(rule)?.ToList() ?? new List<string>(),
                     ExcludeRules = parse.GetValue(exclude)?.ToList() ?? new List<string>(),

@@ -1,6 +1,6 @@
 using System;
 using System.Runtime.InteropServices;
-using System.Text;
+using AzureLinuxImage.IO;
 
 namespace AzureLinuxImage.Emulation
 {
@@ -31,8 +31,6 @@ namespace AzureLinuxImage.Emulation
         public const string DefaultDevice = "/dev/kvm";
         private const int KvmApiVersion = 12;
         private const ulong KvmGetApiVersion = 0xAE00; // _IO(KVMIO 0xAE, 0x00), linux/kvm.h
-        private const int ORdWr = 2;
-        private const int OCloExec = 0x80000;
 
         /// <summary>Probes <paramref name="device"/> (default /dev/kvm); never throws.</summary>
         public static KvmAvailability Probe(string device = DefaultDevice)
@@ -42,9 +40,10 @@ namespace AzureLinuxImage.Emulation
                 return new KvmAvailability(false, "KVM exists only on Linux hosts.");
             }
             int fd;
+            int errno;
             try
             {
-                fd = Open(Encoding.UTF8.GetBytes(device + "\0"), ORdWr | OCloExec);
+                fd = UnixFileApi.OpenDescriptor(device, UnixFileApi.OpenReadWrite | UnixFileApi.OpenCloseOnExec, out errno);
             }
             catch (Exception e) when (e is DllNotFoundException || e is EntryPointNotFoundException)
             {
@@ -52,7 +51,6 @@ namespace AzureLinuxImage.Emulation
             }
             if (fd < 0)
             {
-                int errno = Marshal.GetLastWin32Error();
                 return new KvmAvailability(false, errno switch
                 {
                     2 => device + " does not exist (no KVM module loaded, or no nested virtualization for this VM).",
@@ -64,10 +62,9 @@ namespace AzureLinuxImage.Emulation
             }
             try
             {
-                int version = Ioctl(fd, new UIntPtr(KvmGetApiVersion), IntPtr.Zero);
+                int version = UnixFileApi.IoctlNoArgument(fd, KvmGetApiVersion, out errno);
                 if (version < 0)
                 {
-                    int errno = Marshal.GetLastWin32Error();
                     return new KvmAvailability(false, device + " opened but is not the KVM device (KVM_GET_API_VERSION failed, errno " + errno + ").");
                 }
                 return version == KvmApiVersion
@@ -76,7 +73,7 @@ namespace AzureLinuxImage.Emulation
             }
             finally
             {
-                Close(fd);
+                UnixFileApi.CloseDescriptor(fd);
             }
         }
 
@@ -85,14 +82,5 @@ namespace AzureLinuxImage.Emulation
             noKvm ? (false, "TCG: KVM not wanted (-NoKvm / --no-kvm).")
             : kvm.Usable ? (true, "KVM: " + kvm.Reason)
             : (false, "TCG (software emulation, several times slower): " + kvm.Reason);
-
-        [DllImport("libc", EntryPoint = "open", SetLastError = true)]
-        private static extern int Open(byte[] path, int flags);
-
-        [DllImport("libc", EntryPoint = "ioctl", SetLastError = true)]
-        private static extern int Ioctl(int fd, UIntPtr request, IntPtr argument);
-
-        [DllImport("libc", EntryPoint = "close", SetLastError = true)]
-        private static extern int Close(int fd);
     }
 }

@@ -1,8 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
-using System.Runtime.InteropServices;
-using System.Text;
 using AzureLinuxImage.Errors;
 
 namespace AzureLinuxImage.FileSystems
@@ -76,20 +74,7 @@ namespace AzureLinuxImage.FileSystems
 
         private static bool IsSymlink(string path) => ReadLink(path) != null;
 
-        /// <summary>readlink(2); null when the path is not a link (or on Windows, where links in a Linux root are not expected).</summary>
-        private static string? ReadLink(string path)
-        {
-            if (RuntimeInformation.IsOSPlatform(OSPlatform.Windows))
-            {
-                return null;
-            }
-            var buffer = new byte[4096];
-            byte[] name = Encoding.UTF8.GetBytes(path + "\0");
-            long n = NativeReadLink(name, buffer, (UIntPtr)buffer.Length);
-            return n < 0 ? null : Encoding.UTF8.GetString(buffer, 0, (int)n);
-        }
-
-        [DllImport("libc", EntryPoint = "readlink", SetLastError = true)]
-        private static extern long NativeReadLink(byte[] nulTerminatedPath, byte[] buffer, UIntPtr size);
+        /// <summary>readlink(2); null when the path is not a link (the same call <see cref="HostDirectoryWriter"/> makes).</summary>
+        private static string? ReadLink(string path) => IO.UnixFileApi.ReadLink(path);
     }
 }

@@ -166,8 +166,8 @@ namespace AzureLinuxImage.Hosting
             int percent = total <= 0 ? 100 : (int)Math.Max(0, Math.Min(100, done * 100 / total));
             bool complete = done >= total;
             DateTime now = clock();
-            // Operations report their end more than once (the writer's last chunk, then the operation): the same
-            // percentage is never written twice in a row, so 100 appears once.
+            // Some operations report their end more than once (the rehearsal's shutdown wait, then its done): the
+            // same percentage is never written twice in a row, so 100 appears once.
             if (progress.TryGetValue(activity, out ProgressState? state)
                 && (state.Percent == percent || (!complete && now - state.Written < ProgressInterval)))
             {

@@ -42,7 +42,9 @@ namespace AzureLinuxImage.IO
 
     /// <summary>
     /// The few POSIX calls netstandard2.0 has no API for: owner, mode and link count (statx, chmod, chown),
-    /// extended attributes, realpath and a directory fsync. Linux only; every method is a no-op or null elsewhere (Windows has no such metadata to keep).
+    /// extended attributes, realpath, readlink, a directory fsync, and open/ioctl/close of a device (the KVM
+    /// probe). Every P/Invoke of libc lives here (IO is the lowest layer, so any layer may call it). Linux only;
+    /// every method is a no-op, null or a failure elsewhere (Windows has no such metadata to keep).
     /// statx is used because its structure has one layout on every Linux architecture (statx(2)).
     /// </summary>
     internal static class UnixFileApi
@@ -52,6 +54,13 @@ namespace AzureLinuxImage.IO
         private const uint StatxBasicStats = 0x7ff;
         private const int StatxSize = 256;
         private const int PathMax = 4096;
+        private const int ENoSys = 38;
+
+        /// <summary>O_RDWR (fcntl.h).</summary>
+        public const int OpenReadWrite = 2;
+
+        /// <summary>O_CLOEXEC (fcntl.h; x86-64 and arm64): the descriptor is not inherited by programs started later.</summary>
+        public const int OpenCloseOnExec = 0x80000;
 
         public static bool IsLinux => RuntimeInformation.IsOSPlatform(OSPlatform.Linux);
 
@@ -313,6 +322,54 @@ namespace AzureLinuxImage.IO
             }
         }
 
+        /// <summary>
+        /// open(2) of <paramref name="path"/> with <paramref name="flags"/> (for a device such as /dev/kvm, which
+        /// FileStream does not open as QEMU does): the descriptor, or -1 with <paramref name="errno"/> set
+        /// (ENOSYS when not on Linux). The caller closes it with <see cref="CloseDescriptor"/>.
+        /// </summary>
+        /// <exception cref="DllNotFoundException">The C library cannot be loaded.</exception>
+        public static int OpenDescriptor(string path, int flags, out int errno)
+        {
+            errno = 0;
+            if (!IsLinux)
+            {
+                errno = ENoSys;
+                return -1;
+            }
+            int fd = Open(Native(path), flags);
+            if (fd < 0)
+            {
+                errno = Marshal.GetLastWin32Error();
+            }
+            return fd;
+        }
+
+        /// <summary>ioctl(2) of a request that takes no argument: its result, or -1 with <paramref name="errno"/> set.</summary>
+        public static int IoctlNoArgument(int fd, ulong request, out int errno)
+        {
+            errno = 0;
+            if (!IsLinux)
+            {
+                errno = ENoSys;
+                return -1;
+            }
+            int r = Ioctl(fd, new UIntPtr(request), IntPtr.Zero);
+            if (r < 0)
+            {
+                errno = Marshal.GetLastWin32Error();
+            }
+            return r;
+        }
+
+        /// <summary>close(2) of a descriptor from <see cref="OpenDescriptor"/>.</summary>
+        public static void CloseDescriptor(int fd)
+        {
+            if (IsLinux && fd >= 0)
+            {
+                Close(fd);
+            }
+        }
+
         private static byte[] Native(string path) => Encoding.UTF8.GetBytes(path + "\0");
 
         [DllImport("libc", EntryPoint = "statx", SetLastError = true)]
@@ -353,6 +410,9 @@ namespace AzureLinuxImage.IO
 
         [DllImport("libc", EntryPoint = "fsync", SetLastError = true)]
         private static extern int Fsync(int fd);
+
+        [DllImport("libc", EntryPoint = "ioctl", SetLastError = true)]
+        private static extern int Ioctl(int fd, UIntPtr request, IntPtr argument);
 
         [DllImport("libc", EntryPoint = "close", SetLastError = true)]
         private static extern int Close(int fd);

@@ -42,7 +42,7 @@ namespace AzureLinuxImage.Linux
     /// <summary>
     /// A Linux image opened for changes (issue 17): the assembled view (root plus fstab mounts) as one
     /// <see cref="IFileSystemWriter"/>. Every change is staged in memory; nothing reaches a file before
-    /// <see cref="Commit"/>, so an error, a cancel or a dry run leaves the image byte-identical. In place
+    /// <see cref="Commit"/>, so an error, a cancel or a change not confirmed (-WhatIf) leaves the image byte-identical. In place
     /// the image's own file is written (fixed VHD or raw only); with a destination the image is first
     /// copied (sparse) to a temporary file next to it, changed there, and renamed over the destination
     /// on commit, so the source is never opened for writing and no partial destination ever exists.
@@ -59,14 +59,13 @@ namespace AzureLinuxImage.Linux
         private string? temporary;
         private bool committed;
 
-        private WritableLinuxImage(string source, LinuxImage image, MountedFileSystemWriter writer, List<(StagedBlockDevice, IFileSystemWriter)> staged, bool dryRun, string? temporary, string? destination, bool overwrite, DateTime? planOnly)
+        private WritableLinuxImage(string source, LinuxImage image, MountedFileSystemWriter writer, List<(StagedBlockDevice, IFileSystemWriter)> staged, string? temporary, string? destination, bool overwrite, DateTime? planOnly)
         {
             this.planOnly = planOnly;
             SourcePath = source;
             this.image = image;
             this.writer = writer;
             this.staged = staged;
-            DryRun = dryRun;
             this.temporary = temporary;
             this.destination = destination;
             this.overwrite = overwrite;
@@ -77,9 +76,6 @@ namespace AzureLinuxImage.Linux
 
         /// <summary>The image the changes go to: the destination, or the source in place.</summary>
         public string TargetPath => destination ?? SourcePath;
-
-        /// <summary>True when opened for a dry run (-WhatIf): changes are staged and listed, never written.</summary>
-        public bool DryRun { get; }
 
         /// <summary>The assembled view: reads see staged changes; writes are routed to each mount's file system.</summary>
         public IFileSystemWriter FileSystem => writer;
@@ -121,12 +117,12 @@ namespace AzureLinuxImage.Linux
         }
 
         /// <summary>
-        /// Opens <paramref name="imagePath"/> for changes. <paramref name="destination"/>: write a changed copy there
-        /// instead (the source stays untouched; <paramref name="overwrite"/> allows replacing an existing file).
-        /// <paramref name="dryRun"/>: stage and list only; <see cref="Commit"/> then refuses.
+        /// Opens <paramref name="imagePath"/> for changes, writable from the start. <paramref name="destination"/>:
+        /// write a changed copy there instead (the source stays untouched; <paramref name="overwrite"/> allows
+        /// replacing an existing file). A change to list before it is confirmed (-WhatIf) uses <see cref="OpenToPlan"/>.
         /// </summary>
-        public static WritableLinuxImage Open(string imagePath, string? destination, bool dryRun, bool overwrite = false, CancellationToken cancel = default) =>
-            Open(imagePath, destination, dryRun, plan: false, overwrite, cancel);
+        public static WritableLinuxImage Open(string imagePath, string? destination, bool overwrite = false, CancellationToken cancel = default) =>
+            Open(imagePath, destination, plan: false, overwrite, cancel);
 
         /// <summary>
         /// Opens <paramref name="imagePath"/> read-only to stage a change, list it (-WhatIf, -Confirm) and, when
@@ -136,9 +132,9 @@ namespace AzureLinuxImage.Linux
         /// no write access; an image changed by someone else after it was opened is refused at the commit.
         /// </summary>
         public static WritableLinuxImage OpenToPlan(string imagePath, string? destination, bool overwrite = false, CancellationToken cancel = default) =>
-            Open(imagePath, destination, dryRun: false, plan: true, overwrite, cancel);
+            Open(imagePath, destination, plan: true, overwrite, cancel);
 
-        private static WritableLinuxImage Open(string imagePath, string? destination, bool dryRun, bool plan, bool overwrite, CancellationToken cancel)
+        private static WritableLinuxImage Open(string imagePath, string? destination, bool plan, bool overwrite, CancellationToken cancel)
         {
             string source = Path.GetFullPath(imagePath);
             string? target = destination == null ? null : Path.GetFullPath(destination);
@@ -154,7 +150,7 @@ namespace AzureLinuxImage.Linux
             DiskImage disk;
             string? temporary = null;
             DateTime? openedAt = null;
-            if (dryRun || plan)
+            if (plan)
             {
                 openedAt = File.GetLastWriteTimeUtc(source);
                 // Same refusals as a real run (format, destination), without write access.
@@ -200,7 +196,7 @@ namespace AzureLinuxImage.Linux
                 {
                     return known;
                 }
-                IFileSystemWriter opened = OpenVolume(device, kind, dryRun, plan, stagedDevices);
+                IFileSystemWriter opened = OpenVolume(device, kind, plan, stagedDevices);
                 byDevice[device] = opened;
                 return opened;
             }
@@ -222,7 +218,7 @@ namespace AzureLinuxImage.Linux
             {
                 image.RequireFileSystem();
                 var view = (MountedFileSystem)image.FileSystem!;
-                return new WritableLinuxImage(source, image, new MountedFileSystemWriter(view), stagedDevices, dryRun, temporary, target, overwrite, plan ? openedAt : null) { cancel = cancel };
+                return new WritableLinuxImage(source, image, new MountedFileSystemWriter(view), stagedDevices, temporary, target, overwrite, plan ? openedAt : null) { cancel = cancel };
             }
             catch
             {
@@ -241,10 +237,6 @@ namespace AzureLinuxImage.Linux
         /// </summary>
         public void Commit()
         {
-            if (DryRun)
-            {
-                throw new InvalidOperationException($"{SourcePath}: opened for a dry run; nothing can be committed.");
-            }
             if (committed)
             {
                 throw new InvalidOperationException($"{SourcePath}: the changes were committed already.");
@@ -309,20 +301,19 @@ namespace AzureLinuxImage.Linux
             image.Disk.ReopenForWriting(writeTo, destination == null ? openedAt : (DateTime?)null);
         }
 
-        private static IFileSystemWriter OpenVolume(BlockDevice device, FileSystemKind kind, bool dryRun, bool plan, List<(StagedBlockDevice, IFileSystemWriter)> stagedDevices)
+        private static IFileSystemWriter OpenVolume(BlockDevice device, FileSystemKind kind, bool plan, List<(StagedBlockDevice, IFileSystemWriter)> stagedDevices)
         {
             IBlockDeviceSink? sink = null;
             string? notWritable = null;
-            if (!dryRun)
+            try
             {
-                try
-                {
-                    sink = BlockDeviceSinks.For(device, diskOpenForWriting: !plan);
-                }
-                catch (AzureLinuxImageException e)
-                {
-                    notWritable = e.Message;
-                }
+                // A volume that cannot be written (a striped LV) is refused when a change is staged, not at the
+                // commit, so a planned change (-WhatIf) lists only what the confirmed run can write.
+                sink = BlockDeviceSinks.For(device, diskOpenForWriting: !plan);
+            }
+            catch (AzureLinuxImageException e)
+            {
+                notWritable = e.Message;
             }
             if (notWritable == null && (kind == FileSystemKind.Ext2 || kind == FileSystemKind.Ext3 || kind == FileSystemKind.Ext4 || kind == FileSystemKind.Xfs))
             {

@@ -7,7 +7,9 @@ namespace AzureLinuxImage.Operations
     /// <summary>
     /// Progress of work measured in bytes (convert, upload, hashing): each report's status says the bytes
     /// done of the total, the rate since the start and the time left at that rate (issue 23), e.g.
-    /// "12.0 of 40.0 MiB, 85.3 MiB/s, 00:00:01 left".
+    /// "12.0 of 40.0 MiB, 85.3 MiB/s, 00:00:01 left". The end is reported once, by <see cref="Complete"/>:
+    /// the last bytes copied are not the end of the work (a footer, a rename may follow), and a context
+    /// shows each completion it is given (a second one a second finished line or bar).
     /// </summary>
     internal sealed class ByteProgress
     {
@@ -16,6 +18,7 @@ namespace AzureLinuxImage.Operations
         private readonly string subject;
         private readonly long total;
         private readonly Func<TimeSpan> elapsed;
+        private bool completed;
 
         public ByteProgress(IOperationContext context, string activity, string subject, long total, Func<TimeSpan>? elapsed = null)
         {
@@ -31,15 +34,30 @@ namespace AzureLinuxImage.Operations
             this.elapsed = elapsed;
         }
 
-        /// <summary>Reports <paramref name="done"/> bytes of the total (clamped); the total completes the activity.</summary>
+        /// <summary>
+        /// Reports <paramref name="done"/> bytes of the total, clamped below it (only <see cref="Complete"/> completes
+        /// the activity); nothing once completed.
+        /// </summary>
         public void Report(long done)
         {
-            done = Math.Max(0, Math.Min(done, total));
+            if (completed || total == 0)
+            {
+                return;
+            }
+            done = Math.Max(0, Math.Min(done, total - 1));
             context.Progress(activity, Status(done, total, elapsed()), done, total);
         }
 
-        /// <summary>Completes the activity.</summary>
-        public void Complete() => Report(total);
+        /// <summary>Completes the activity: the one report of the total; later calls report nothing.</summary>
+        public void Complete()
+        {
+            if (completed)
+            {
+                return;
+            }
+            completed = true;
+            context.Progress(activity, Status(total, total, elapsed()), total, total);
+        }
 
         /// <summary>"subject: done of total, rate, time left" (time left "--:--:--" until a rate is known).</summary>
         internal string Status(long done, long total, TimeSpan elapsed)

@@ -176,10 +176,7 @@ namespace AzureLinuxImage.Operations
             {
                 throw new AzureLinuxImageException("ImageNotFound", ErrorKind.NotFound, $"The image '{image}' does not exist.", image);
             }
-            if (options.Generation != 1 && options.Generation != 2)
-            {
-                throw new AzureLinuxImageException("InvalidGeneration", ErrorKind.InvalidArgument, $"Generation must be 1 or 2, not {options.Generation}.", image);
-            }
+            VmGeneration.Require(options.Generation, image);
             DiskFormat format;
             using (DiskImage disk = DiskImage.Open(image))
             {

@@ -39,22 +39,6 @@ namespace AzureLinuxImage.Operations
     /// <summary>Test-LinuxImageReadiness / azlinux test: facts from the image, every selected rule, one finding per rule.</summary>
     internal static class TestLinuxImageReadiness
     {
-        /// <summary>"1", "2" or "auto" (any case; Auto is null), as -Generation and --generation take it.</summary>
-        public static int? ParseGeneration(string? text)
-        {
-            string value = (text ?? "auto").Trim();
-            if (string.Equals(value, "auto", StringComparison.OrdinalIgnoreCase))
-            {
-                return null;
-            }
-            return value switch
-            {
-                "1" => 1,
-                "2" => 2,
-                _ => throw new AzureLinuxImageException("InvalidGeneration", ErrorKind.InvalidArgument, $"Generation '{value}' does not exist: use 1, 2 or Auto."),
-            };
-        }
-
         /// <summary>Agent names as users write them: auto, waagent, cloud-init (or cloudinit), none; any case.</summary>
         public static ProvisioningAgentChoice ParseProvisioningAgent(string? text)
         {
@@ -78,10 +62,7 @@ namespace AzureLinuxImage.Operations
             {
                 throw new AzureLinuxImageException("ImageOrRootRequired", ErrorKind.InvalidArgument, "Give either an image path or a root folder (-RootPath), not both.");
             }
-            if (options.Generation != null && options.Generation != 1 && options.Generation != 2)
-            {
-                throw new AzureLinuxImageException("InvalidGeneration", ErrorKind.InvalidArgument, $"Generation {options.Generation} does not exist: use 1, 2 or Auto.");
-            }
+            VmGeneration.Require(options.Generation);
             IReadOnlyList<string> unknownRules = ReadinessRules.Unmatched(options.Rules.Concat(options.ExcludeRules));
             if (unknownRules.Count > 0)
             {

@@ -80,8 +80,8 @@ namespace AzureLinuxImage.Commands
             bool complete = done >= total;
             if (complete && !progress.ContainsKey(activity) && finished.Contains(activity))
             {
-                // Already closed: operations report their end more than once (the writer's last chunk, then
-                // the operation itself); PowerShell wants one Completed record per bar.
+                // Already closed: some operations report their end more than once (the rehearsal's shutdown
+                // wait repeats it every 250 ms, then says done); PowerShell wants one Completed record per bar.
                 return;
             }
             DateTime now = DateTime.UtcNow;

@@ -67,7 +67,7 @@ namespace AzureLinuxImage.Commands
                     {
                         ImagePath = isRoot ? null : target,
                         RootPath = isRoot ? target : null,
-                        Generation = TestLinuxImageReadiness.ParseGeneration(Generation),
+                        Generation = VmGeneration.Parse(Generation),
                         ProvisioningAgent = ProvisioningAgent,
                         Rules = Rule?.ToList() ?? new List<string>(),
                         ExcludeRules = ExcludeRule?.ToList() ?? new List<string>(),

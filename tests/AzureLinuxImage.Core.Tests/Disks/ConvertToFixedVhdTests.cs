@@ -152,6 +152,38 @@ namespace AzureLinuxImage.Tests.Disks
             Assert.Empty(Directory.GetFiles(dir.Path, "*.partial"));
         }
 
+        /// <summary>
+        /// The progress a real conversion reports: offsets only move forward, every report but the last is short
+        /// of the total, and the end is reported exactly once (the contexts show every completion they get).
+        /// Rounded up (the last chunk ends past the source) and already aligned.
+        /// </summary>
+        [Theory]
+        [InlineData(9 * MiB + 5 * 512)]
+        [InlineData(8 * MiB)]
+        public void A_conversion_reports_forward_offsets_and_its_end_exactly_once(long size)
+        {
+            using var dir = new TempDirectory();
+            string raw = MakeRaw(dir, size);
+            string qcow = dir.File("src.qcow2");
+            ExternalTool.QemuImg("convert", "-f", "raw", "-O", "qcow2", raw, qcow);
+            var context = new ProgressRecorder();
+
+            ConvertToFixedVhd.Run(qcow, dir.File("out.vhd"), false, false, context);
+
+            var reports = context.Reports.Where(r => r.Activity == ConvertToFixedVhd.Activity).ToList();
+            Assert.Equal(context.Reports.Count, reports.Count);
+            Assert.True(reports.Count >= 3, $"only {reports.Count} progress reports");
+            long total = QemuVirtualSize(qcow, "qcow2");
+            Assert.All(reports, r => Assert.Equal(total, r.Total));
+            Assert.Single(reports, r => r.Done >= r.Total);
+            Assert.Equal(total, reports[reports.Count - 1].Done);
+            for (int i = 1; i < reports.Count; i++)
+            {
+                Assert.True(reports[i].Done >= reports[i - 1].Done, $"report {i} went back from {reports[i - 1].Done} to {reports[i].Done}");
+            }
+            Assert.Contains("Images are identical", ExternalTool.QemuImg("compare", "-f", "qcow2", "-F", "vpc", qcow, dir.File("out.vhd")).StdOut);
+        }
+
         [Fact]
         public void WhatIf_writes_nothing()
         {
@@ -189,6 +221,17 @@ namespace AzureLinuxImage.Tests.Disks
             ToolResult r = ExternalTool.QemuImg("info", "-f", format, "--output=json", path);
             using JsonDocument d = JsonDocument.Parse(r.StdOut);
             return d.RootElement.GetProperty("virtual-size").GetInt64();
+        }
+
+        /// <summary>Answers yes and keeps every progress report, in order.</summary>
+        private sealed class ProgressRecorder : IOperationContext
+        {
+            public System.Collections.Generic.List<(string Activity, long Done, long Total)> Reports { get; } = new System.Collections.Generic.List<(string Activity, long Done, long Total)>();
+            public System.Threading.CancellationToken Cancellation => default;
+            public bool ShouldProcess(string target, string action) => true;
+            public void Progress(string activity, string status, long done, long total) => Reports.Add((activity, done, total));
+            public void Verbose(string message) { }
+            public void Warning(string message) { }
         }
 
         private sealed class DecliningContext : IOperationContext

@@ -1,5 +1,6 @@
 using System.IO;
 using System.Runtime.InteropServices;
+using AzureLinuxImage.Azure;
 using AzureLinuxImage.Disks;
 using AzureLinuxImage.Errors;
 using AzureLinuxImage.Operations;
@@ -23,14 +24,45 @@ namespace AzureLinuxImage.Tests.Operations
         [InlineData("auto", null)]
         [InlineData("Auto", null)]
         [InlineData(null, null)]
-        public void GenerationNames(string? text, int? expected) => Assert.Equal(expected, TestLinuxImageReadiness.ParseGeneration(text));
+        public void GenerationNames(string? text, int? expected) => Assert.Equal(expected, VmGeneration.Parse(text));
 
         [Fact]
         public void AnUnknownGenerationIsAnArgumentError()
         {
-            var e = Assert.Throws<AzureLinuxImageException>(() => TestLinuxImageReadiness.ParseGeneration("3"));
+            var e = Assert.Throws<AzureLinuxImageException>(() => VmGeneration.Parse("3"));
             Assert.Equal("InvalidGeneration", e.ErrorId);
             Assert.Equal(ErrorKind.InvalidArgument, e.Kind);
+        }
+
+        /// <summary>
+        /// The readiness test, the rehearsal, feature derivation and publish refuse a generation other than 1 or 2
+        /// with the same id, kind and words (they were worded four ways).
+        /// </summary>
+        [Fact]
+        public void EveryCommandRefusesAGenerationWithTheSameMessage()
+        {
+            using var temp = new TempDirectory();
+            string image = temp.File("disk.raw");
+            File.WriteAllBytes(image, new byte[1 << 20]);
+            var refusals = new (string Where, System.Action Call)[]
+            {
+                ("parse", () => VmGeneration.Parse("3")),
+                ("readiness", () => TestLinuxImageReadiness.Run(new LinuxImageReadinessOptions { RootPath = temp.Path, Generation = 3 }, new SilentContext())),
+                ("rehearsal", () => TestAzureProvisioning.Run(new RehearsalOptions { ImagePath = image, Generation = 3, WorkDirectory = temp.File("work") }, new SilentContext())),
+                ("features", () =>
+                {
+                    using var root = new global::AzureLinuxImage.Linux.InspectedImage(new global::AzureLinuxImage.FileSystems.HostDirectoryFileSystem(temp.Path), null);
+                    ImageFeatureRules.Derive(root, 3);
+                }),
+                ("publish", () => PublishLinuxImage.Run(image, new PublishOptions { ResourceGroupName = "rg", Location = "westeurope", DiskName = "d", Generation = 3 }, new SilentContext())),
+            };
+            foreach (var (where, call) in refusals)
+            {
+                var e = Assert.Throws<AzureLinuxImageException>(call);
+                Assert.True(e.ErrorId == "InvalidGeneration" && e.Kind == ErrorKind.InvalidArgument, $"{where}: {e.ErrorId} {e.Kind}");
+                Assert.True(e.Message == "Generation '3' does not exist: an Azure VM is generation 1 (BIOS) or 2 (UEFI).", $"{where}: {e.Message}");
+            }
+            Assert.False(Directory.Exists(temp.File("work")));
         }
 
         [Theory]

@@ -33,7 +33,7 @@ namespace AzureLinuxImage.Disks.Vhd
         /// <param name="destination">Output path.</param>
         /// <param name="size">Virtual size of the output, at least the source's, a multiple of 512.</param>
         /// <param name="overwrite">Whether an existing destination may be replaced.</param>
-        /// <param name="progress">Called with the virtual offset reached.</param>
+        /// <param name="progress">Called with the virtual offset reached after each chunk copied; the end (footer written, file in place) is the caller's to report once this returns.</param>
         /// <param name="cancellation">Stops the copy; nothing is left at the destination.</param>
         /// <param name="beforeFooter">Runs on the output's data (offset 0) once copied, before the footer and the rename.</param>
         /// <param name="flush">
@@ -81,7 +81,6 @@ namespace AzureLinuxImage.Disks.Vhd
             output.Stream.Position = size;
             output.Stream.Write(footer.Serialize(), 0, VhdFooter.Size);
             output.Commit();
-            progress(size);
         }
 
         /// <summary>Writes the non-zero pages of a chunk, one write per run of neighbouring ones.</summary>

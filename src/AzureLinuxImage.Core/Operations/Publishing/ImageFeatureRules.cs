@@ -31,10 +31,7 @@ namespace AzureLinuxImage.Operations
         /// </summary>
         public static ImageFeatures Derive(InspectedImage image, int? generation)
         {
-            if (generation != null && generation != 1 && generation != 2)
-            {
-                throw new AzureLinuxImageException("InvalidGeneration", ErrorKind.InvalidArgument, $"-Generation must be 1 or 2, not {generation}.");
-            }
+            VmGeneration.Require(generation);
             var facts = new LinuxFacts(image.Root, image.Disk);
             ImageFeature architecture = Architecture(facts);
             bool arm = architecture.Value == "Arm64";

@@ -46,7 +46,7 @@ namespace AzureLinuxImage.Tests.Linux.Writes
             var payload = new byte[6_000_000];
             new Random(17).NextBytes(payload);
 
-            using (var image = WritableLinuxImage.Open(disk, null, dryRun: false, overwrite: false, TestContext.Current.CancellationToken))
+            using (var image = WritableLinuxImage.Open(disk, null, overwrite: false, TestContext.Current.CancellationToken))
             {
                 var striped = Assert.Throws<AzureLinuxImageException>(() => image.FileSystem.WriteFile("/srv/file", new MemoryStream(new byte[] { 1 })));
                 Assert.Equal("FileSystemNotWritable", striped.ErrorId);

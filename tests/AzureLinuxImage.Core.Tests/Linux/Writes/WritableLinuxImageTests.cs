@@ -19,8 +19,12 @@ namespace AzureLinuxImage.Tests.Linux.Writes
     /// </summary>
     public class WritableLinuxImageTests
     {
-        private static WritableLinuxImage OpenImage(string disk, string? destination, bool dryRun) =>
-            WritableLinuxImage.Open(disk, destination, dryRun, overwrite: false, TestContext.Current.CancellationToken);
+        private static WritableLinuxImage OpenImage(string disk, string? destination) =>
+            WritableLinuxImage.Open(disk, destination, overwrite: false, TestContext.Current.CancellationToken);
+
+        /// <summary>The product's way in (-WhatIf/-Confirm): read-only until the commit.</summary>
+        private static WritableLinuxImage PlanImage(string disk, string? destination) =>
+            WritableLinuxImage.OpenToPlan(disk, destination, overwrite: false, TestContext.Current.CancellationToken);
 
         private static MemoryStream Text(string s) => new MemoryStream(Encoding.UTF8.GetBytes(s));
 
@@ -35,7 +39,7 @@ namespace AzureLinuxImage.Tests.Linux.Writes
         {
             using var tmp = new TempDirectory();
             var (disk, root, boot, esp) = Ext4Gpt(tmp);
-            using (var image = OpenImage(disk, null, dryRun: false))
+            using (var image = OpenImage(disk, null))
             {
                 IFileSystemWriter fs = image.FileSystem;
                 fs.WriteFile("/etc/agent.conf", Text("ResourceDisk.Format=y\n")); // through the link to waagent.conf
@@ -76,7 +80,7 @@ namespace AzureLinuxImage.Tests.Linux.Writes
             using var tmp = new TempDirectory();
             var (disk, _, _, _) = Ext4Gpt(tmp);
             string before = Hash(disk);
-            using (var image = OpenImage(disk, null, dryRun: false))
+            using (var image = OpenImage(disk, null))
             {
                 IFileSystemWriter fs = image.FileSystem;
                 Assert.Equal("MountPointNotChangeable", Assert.Throws<AzureLinuxImageException>(() => fs.Delete("/boot", recursive: true)).ErrorId);
@@ -93,12 +97,12 @@ namespace AzureLinuxImage.Tests.Linux.Writes
         }
 
         [Fact]
-        public void A_dry_run_lists_the_changes_and_bytes_and_cannot_commit()
+        public void A_planned_change_lists_the_changes_and_bytes_writes_nothing_unless_committed_and_commits_what_it_listed()
         {
             using var tmp = new TempDirectory();
-            var (disk, _, _, _) = Ext4Gpt(tmp);
+            var (disk, root, _, _) = Ext4Gpt(tmp);
             string before = Hash(disk);
-            using (var image = OpenImage(disk, null, dryRun: true))
+            void Stage(WritableLinuxImage image)
             {
                 image.FileSystem.WriteFile("/etc/waagent.conf", Text("x=y\n"));
                 image.FileSystem.CreateDirectory("/srv");
@@ -106,9 +110,21 @@ namespace AzureLinuxImage.Tests.Linux.Writes
                 VolumeChange v = Assert.Single(image.VolumeChanges);
                 Assert.Contains("partition 1", v.Volume);
                 Assert.True(v.Bytes >= 4096);
-                Assert.Throws<InvalidOperationException>(() => image.Commit());
+            }
+            using (var image = PlanImage(disk, null))
+            {
+                Stage(image);
+                // Not confirmed (-WhatIf): disposed without a commit.
             }
             Assert.Equal(before, Hash(disk));
+            using (var image = PlanImage(disk, null))
+            {
+                Stage(image);
+                image.Commit();
+            }
+            AssertExtClean(disk, root);
+            Assert.Equal("x=y\n", DebugfsCat(disk, root, "/etc/waagent.conf"));
+            Assert.Contains("Type: directory", DebugfsStat(disk, root, "/srv"));
         }
 
         [Fact]
@@ -119,7 +135,7 @@ namespace AzureLinuxImage.Tests.Linux.Writes
             string before = Hash(disk);
             string copy = tmp.File("out/changed.raw");
             Directory.CreateDirectory(tmp.File("out"));
-            using (var image = OpenImage(disk, copy, dryRun: false))
+            using (var image = OpenImage(disk, copy))
             {
                 image.FileSystem.WriteFile("/etc/hostname", Text("copyhost\n"));
                 Assert.False(File.Exists(copy)); // nothing at the destination before commit
@@ -133,13 +149,13 @@ namespace AzureLinuxImage.Tests.Linux.Writes
             // Sparse: the copy holds about what the source holds, not its full size.
             Assert.Equal(new FileInfo(disk).Length, new FileInfo(copy).Length);
 
-            var exists = Assert.Throws<AzureLinuxImageException>(() => OpenImage(disk, copy, dryRun: false));
+            var exists = Assert.Throws<AzureLinuxImageException>(() => OpenImage(disk, copy));
             Assert.Equal("DestinationExists", exists.ErrorId);
-            Assert.Equal("DestinationIsSource", Assert.Throws<AzureLinuxImageException>(() => OpenImage(disk, disk, dryRun: false)).ErrorId);
+            Assert.Equal("DestinationIsSource", Assert.Throws<AzureLinuxImageException>(() => OpenImage(disk, disk)).ErrorId);
 
             // Abandoned (no commit): no destination and no temporary file.
             string other = tmp.File("out/abandoned.raw");
-            using (var image = OpenImage(disk, other, dryRun: false))
+            using (var image = OpenImage(disk, other))
             {
                 image.FileSystem.WriteFile("/etc/hostname", Text("never\n"));
             }
@@ -155,11 +171,11 @@ namespace AzureLinuxImage.Tests.Linux.Writes
             string qcow = tmp.File("disk.qcow2");
             ExternalTool.QemuImg("convert", "-O", "qcow2", disk, qcow);
             string before = Hash(qcow);
-            var e = Assert.Throws<AzureLinuxImageException>(() => OpenImage(qcow, null, dryRun: false));
+            var e = Assert.Throws<AzureLinuxImageException>(() => OpenImage(qcow, null));
             Assert.Equal("ImageFormatNotWritable", e.ErrorId);
             Assert.Contains("QCOW2", e.Message);
             Assert.Contains("ConvertTo-FixedVhd", e.Message);
-            Assert.Equal("ImageFormatNotWritable", Assert.Throws<AzureLinuxImageException>(() => OpenImage(qcow, null, dryRun: true)).ErrorId);
+            Assert.Equal("ImageFormatNotWritable", Assert.Throws<AzureLinuxImageException>(() => PlanImage(qcow, null)).ErrorId);
             Assert.Equal(before, Hash(qcow));
         }
 
@@ -171,7 +187,7 @@ namespace AzureLinuxImage.Tests.Linux.Writes
             string vhd = tmp.File("disk.vhd");
             ExternalTool.QemuImg("convert", "-O", "vpc", "-o", "subformat=fixed,force_size=on", disk, vhd);
             byte[] footer = Tail(vhd, 512);
-            using (var image = OpenImage(vhd, null, dryRun: false))
+            using (var image = OpenImage(vhd, null))
             {
                 image.FileSystem.WriteFile("/etc/waagent.conf", Text("ResourceDisk.EnableSwap=y\n"));
                 image.Commit();
@@ -192,7 +208,7 @@ namespace AzureLinuxImage.Tests.Linux.Writes
             using var tmp = new TempDirectory();
             var (disk, root, length) = XfsMbr(tmp);
             string before = Hash(disk);
-            using (var image = OpenImage(disk, null, dryRun: false))
+            using (var image = OpenImage(disk, null))
             {
                 var grow = Assert.Throws<AzureLinuxImageException>(() => image.FileSystem.WriteFile("/etc/hostname", new MemoryStream(new byte[5000])));
                 Assert.Equal("XfsFileGrowth", grow.ErrorId);
@@ -206,7 +222,7 @@ namespace AzureLinuxImage.Tests.Linux.Writes
             Assert.Equal(before, Hash(disk));
 
             string conf = WaagentConf.Replace("ResourceDisk.EnableSwap=n", "ResourceDisk.EnableSwap=y").Replace("SwapSizeMB=0", "SwapSizeMB=2048");
-            using (var image = OpenImage(disk, null, dryRun: false))
+            using (var image = OpenImage(disk, null))
             {
                 image.FileSystem.WriteFile("/etc/agent.conf", Text(conf)); // via the link
                 image.FileSystem.WriteFile("/opt/big.bin", Text("shrunk\n")); // smaller: blocks past EOF stay the file's
@@ -234,7 +250,7 @@ namespace AzureLinuxImage.Tests.Linux.Writes
             var (disk, root, _, _) = Ext4Gpt(tmp);
             ExternalTool.Run("debugfs", new[] { "-w", "-R", "feature needs_recovery", $"{disk}?offset={root}" });
             string before = Hash(disk);
-            using (var image = OpenImage(disk, null, dryRun: false))
+            using (var image = OpenImage(disk, null))
             {
                 // Still readable through the view; changing it is refused naming why.
                 Assert.Equal("writehost\n", Read(image.FileSystem, "/etc/hostname"));
