@@ -54,7 +54,7 @@ namespace AzureLinuxImage.Disks
         private const int StageCount = 6;
 
         private readonly BlockDevice inner;
-        private readonly IBlockDeviceSink? sink;
+        private readonly IBlockDeviceSink sink;
         private readonly Dictionary<long, byte[]?[]> pages = new Dictionary<long, byte[]?[]>();
         private readonly long memoryLimit;
 
@@ -66,9 +66,9 @@ namespace AzureLinuxImage.Disks
         private Dictionary<long, byte[]?[]?>? undo;
 
         /// <param name="inner">The device as it is in the image.</param>
-        /// <param name="sink">Where <see cref="Commit"/> writes; null for a dry run, which cannot commit.</param>
+        /// <param name="sink">Where <see cref="Commit"/> writes.</param>
         /// <param name="memoryLimit">Staged bytes kept in memory; beyond it new file data waits in a temporary file.</param>
-        public StagedBlockDevice(BlockDevice inner, IBlockDeviceSink? sink, long memoryLimit = 64L << 20)
+        public StagedBlockDevice(BlockDevice inner, IBlockDeviceSink sink, long memoryLimit = 64L << 20)
         {
             this.inner = inner;
             this.sink = sink;
@@ -109,9 +109,6 @@ namespace AzureLinuxImage.Disks
 
         /// <summary>True once anything was written and not yet committed.</summary>
         public bool HasChanges => pages.Count > 0 || spilled.Count > 0;
-
-        /// <summary>True when a dry run (no sink): <see cref="Commit"/> would fail.</summary>
-        public bool IsDryRun => sink == null;
 
         /// <summary>The staged byte ranges (page-aligned, merged; the latest stage of each page), for -WhatIf/-Verbose.</summary>
         public IReadOnlyList<(long Offset, long Length, WriteStage Stage)> Changes
@@ -330,10 +327,6 @@ namespace AzureLinuxImage.Disks
         /// <summary>Writes every staged page to the sink, stage by stage, flushing after each; then forgets them.</summary>
         public void Commit()
         {
-            if (sink == null)
-            {
-                throw new InvalidOperationException($"{Description}: opened for a dry run; nothing can be committed.");
-            }
             List<long> order = pages.Keys.Concat(spilled.Keys).OrderBy(k => k).ToList();
             for (int stage = 0; stage < StageCount; stage++)
             {

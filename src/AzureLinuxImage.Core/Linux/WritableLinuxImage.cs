@@ -315,7 +315,7 @@ namespace AzureLinuxImage.Linux
             {
                 notWritable = e.Message;
             }
-            if (notWritable == null && (kind == FileSystemKind.Ext2 || kind == FileSystemKind.Ext3 || kind == FileSystemKind.Ext4 || kind == FileSystemKind.Xfs))
+            if (sink != null && (kind == FileSystemKind.Ext2 || kind == FileSystemKind.Ext3 || kind == FileSystemKind.Ext4 || kind == FileSystemKind.Xfs))
             {
                 var stagedDevice = new StagedBlockDevice(device, sink);
                 IFileSystemWriter w;

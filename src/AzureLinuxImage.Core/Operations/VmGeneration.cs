@@ -40,6 +40,6 @@ namespace AzureLinuxImage.Operations
         /// <summary>The one error for a generation that does not exist.</summary>
         internal static AzureLinuxImageException Invalid(string given, string? target = null) =>
             new AzureLinuxImageException(ErrorId, ErrorKind.InvalidArgument,
-                $"Generation '{given}' does not exist: an Azure VM is generation 1 (BIOS) or 2 (UEFI).", target);
+                $"Generation '{given}' does not exist: an Azure VM is generation 1 (BIOS) or 2 (UEFI); leave it out, or give auto, to read it from the image.", target);
     }
 }

@@ -60,7 +60,7 @@ namespace AzureLinuxImage.Tests.Operations
             {
                 var e = Assert.Throws<AzureLinuxImageException>(call);
                 Assert.True(e.ErrorId == "InvalidGeneration" && e.Kind == ErrorKind.InvalidArgument, $"{where}: {e.ErrorId} {e.Kind}");
-                Assert.True(e.Message == "Generation '3' does not exist: an Azure VM is generation 1 (BIOS) or 2 (UEFI).", $"{where}: {e.Message}");
+                Assert.True(e.Message == "Generation '3' does not exist: an Azure VM is generation 1 (BIOS) or 2 (UEFI); leave it out, or give auto, to read it from the image.", $"{where}: {e.Message}");
             }
             Assert.False(Directory.Exists(temp.File("work")));
         }

@@ -110,20 +110,24 @@ namespace AzureLinuxImage.Tests.Partitions
         }
 
         [Fact]
-        public void A_dry_run_stages_and_lists_but_cannot_commit_and_discard_forgets()
+        public void Staged_changes_are_listed_reach_the_sink_only_at_commit_and_discard_forgets_them()
         {
             var inner = new ArrayDevice(3 * 4096);
             byte[] original = inner.Bytes.ToArray();
-            var staged = new StagedBlockDevice(inner, sink: null);
+            var sink = new RecordingSink(inner);
+            var staged = new StagedBlockDevice(inner, sink);
             staged.Write(100, new byte[] { 1, 2 }, WriteStage.Links);
             staged.Write(4096, new byte[4096], WriteStage.Data);
             Assert.Equal(new[] { (0L, 4096L, WriteStage.Links), (4096L, 4096L, WriteStage.Data) }, staged.Changes);
-            Assert.Throws<InvalidOperationException>(() => staged.Commit());
+            Assert.Empty(sink.Events);
             staged.Discard();
             var read = new byte[inner.Bytes.Length];
             staged.Read(0, read, 0, read.Length);
             Assert.Equal(original, read);
             Assert.False(staged.HasChanges);
+            staged.Commit();
+            Assert.DoesNotContain(sink.Events, e => e.StartsWith("write", StringComparison.Ordinal));
+            Assert.Equal(original, inner.Bytes);
         }
     }
 }
