@@ -9,23 +9,34 @@ namespace AzureLinuxImage.Disks
     /// <summary>
     /// Reads a disk's ranges in chunks on a thread of its own, up to <c>depth</c> chunks ahead of the one
     /// thread that consumes them (issue 20): the source's reads wait on the disk while the consumer copies
-    /// the previous chunks, as qemu-img keeps reads in flight. Each side blocks only when the other is a
-    /// whole ring behind or ahead, so a hand-off costs no system call while both keep pace. Memory is
+    /// the previous chunks, as qemu-img keeps reads in flight. Each side blocks only when the ring is full
+    /// or empty, and is woken only then. Memory is
     /// <c>depth</c> chunks whatever the disk size. Only the reading thread touches the source.
     /// </summary>
     internal sealed class ChunkReadAhead : IDisposable
     {
+        private readonly object gate = new object();
         private readonly DiskImage source;
         private readonly IEnumerable<ByteRange> ranges;
         private readonly int chunkSize;
         private readonly byte[][] buffers;
         private readonly long[] offsets;
         private readonly int[] lengths;
-        private readonly SemaphoreSlim filled;
-        private readonly SemaphoreSlim free;
-        private readonly CancellationTokenSource stop;
+        private readonly CancellationToken cancellation;
+        private readonly CancellationTokenRegistration onCancel;
         private readonly Thread thread;
         private ExceptionDispatchInfo? failure;
+
+        // Guarded by gate. read: chunks filled (the end marker included); taken: chunks the consumer has
+        // finished with. A side that waits says so, and the other pulses only then, so while both keep pace
+        // a hand-off is an uncontended lock and no system call (SemaphoreSlim spun: 34,000 sched_yield calls
+        // on one 570 MiB conversion).
+        private long read;
+        private long taken;
+        private bool readerWaits;
+        private bool consumerWaits;
+        private bool stopped;
+
         private long next;
         private bool holding;
         private bool ended;
@@ -44,19 +55,18 @@ namespace AzureLinuxImage.Disks
             this.source = source;
             this.ranges = ranges;
             this.chunkSize = chunkSize;
+            this.cancellation = cancellation;
             buffers = new byte[depth][];
             offsets = new long[depth];
             lengths = new int[depth];
-            filled = new SemaphoreSlim(0, depth);
-            free = new SemaphoreSlim(depth, depth);
-            stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+            onCancel = cancellation.Register(Stop);
             thread = new Thread(Read) { IsBackground = true, Name = "ChunkReadAhead" };
             thread.Start();
         }
 
         /// <summary>
         /// The next chunk in order, or false after the last one. The buffer stays valid until the next call.
-        /// Rethrows what the reading thread met (a typed image error, a cancel).
+        /// Rethrows what the reading thread met (a typed image error); throws when cancelled.
         /// </summary>
         public bool TryNext(out long offset, out byte[] buffer, out int length)
         {
@@ -67,12 +77,29 @@ namespace AzureLinuxImage.Disks
             {
                 return false;
             }
-            if (holding)
+            lock (gate)
             {
-                free.Release();
-                holding = false;
+                if (holding)
+                {
+                    taken++;
+                    holding = false;
+                    if (readerWaits)
+                    {
+                        Monitor.Pulse(gate);
+                    }
+                }
+                while (read <= next && !stopped)
+                {
+                    consumerWaits = true;
+                    Monitor.Wait(gate);
+                    consumerWaits = false;
+                }
+                cancellation.ThrowIfCancellationRequested();
+                if (read <= next)
+                {
+                    throw new ObjectDisposedException(nameof(ChunkReadAhead));
+                }
             }
-            filled.Wait(stop.Token);
             int slot = (int)(next % buffers.Length);
             if (lengths[slot] < 0)
             {
@@ -97,7 +124,10 @@ namespace AzureLinuxImage.Disks
                 {
                     for (long pos = range.Offset; pos < range.End;)
                     {
-                        free.Wait(stop.Token);
+                        if (!WaitForRoom(count))
+                        {
+                            return;
+                        }
                         int slot = (int)(count % buffers.Length);
                         long chunkEnd = Math.Min(range.End, ((pos / chunkSize) + 1) * chunkSize);
                         int n = (int)(chunkEnd - pos);
@@ -105,41 +135,65 @@ namespace AzureLinuxImage.Disks
                         source.Read(pos, buffer, 0, n);
                         offsets[slot] = pos;
                         lengths[slot] = n;
-                        count++;
-                        filled.Release();
+                        Publish(++count);
                         pos = chunkEnd;
                     }
                 }
-            }
-            catch (OperationCanceledException) when (stop.IsCancellationRequested)
-            {
-                return; // the consumer was cancelled or is disposing: it waits for nothing more
             }
             catch (Exception e)
             {
                 failure = ExceptionDispatchInfo.Capture(e);
             }
             // The end (or the failure) takes a slot of its own, so the consumer first sees every chunk read before it.
-            try
+            if (WaitForRoom(count))
             {
-                free.Wait(stop.Token);
+                lengths[(int)(count % buffers.Length)] = -1;
+                Publish(count + 1);
             }
-            catch (OperationCanceledException)
+        }
+
+        /// <summary>Waits until the slot of chunk <paramref name="count"/> is free; false once stopped.</summary>
+        private bool WaitForRoom(long count)
+        {
+            lock (gate)
             {
-                return;
+                while (count - taken >= buffers.Length && !stopped)
+                {
+                    readerWaits = true;
+                    Monitor.Wait(gate);
+                    readerWaits = false;
+                }
+                return !stopped;
             }
-            lengths[(int)(count % buffers.Length)] = -1;
-            filled.Release();
+        }
+
+        private void Publish(long count)
+        {
+            lock (gate)
+            {
+                read = count;
+                if (consumerWaits)
+                {
+                    Monitor.Pulse(gate);
+                }
+            }
+        }
+
+        private void Stop()
+        {
+            lock (gate)
+            {
+                stopped = true;
+                Monitor.PulseAll(gate);
+            }
         }
 
         /// <summary>Stops the reading thread and waits for it, so the source may be closed after.</summary>
         public void Dispose()
         {
-            stop.Cancel();
+            onCancel.Dispose();
+            Stop();
             thread.Join();
-            stop.Dispose();
-            filled.Dispose();
-            free.Dispose();
         }
     }
 }
