@@ -5,7 +5,7 @@ using System.Globalization;
 namespace AzureLinuxImage.Operations
 {
     /// <summary>
-    /// Progress of work measured in bytes (convert, upload, hashing): each report's status says the bytes
+    /// Progress of work measured in bytes (the conversion): each report's status says the bytes
     /// done of the total, the rate since the start and the time left at that rate (issue 23), e.g.
     /// "12.0 of 40.0 MiB, 85.3 MiB/s, 00:00:01 left". The end is reported once, by <see cref="Complete"/>:
     /// the last bytes copied are not the end of the work (a footer, a rename may follow), and a context
