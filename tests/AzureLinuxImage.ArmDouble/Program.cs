@@ -28,9 +28,9 @@ namespace AzureLinuxImage.ArmDouble
     /// Prints one JSON line {"url":…,"ca":…} when listening (ca: the PEM file to trust, e.g. through
     /// SSL_CERT_FILE), then serves until its standard input closes.
     /// Control (no token needed): GET /_double/calls, POST /_double/faults {method,pathContains,status,retryAfter,count},
-    /// POST /_double/stall {pathContains,seconds,retryAfter,count} (the next count operations on a resource whose id
+    /// POST /_double/stall {pathContains,seconds,retryAfter,count,outcome} (the next count operations on a resource whose id
     /// contains pathContains stay InProgress for seconds, -1: until released, and the resource reads provisioningState
-    /// Creating meanwhile), POST /_double/release {pathContains,afterSeconds} (stalled operations end afterSeconds from now),
+    /// Creating meanwhile; then they end with outcome, Succeeded or Failed, and so does the resource), POST /_double/release {pathContains,afterSeconds} (stalled operations end afterSeconds from now),
     /// GET /_double/state.
     /// </summary>
     public static class Program
@@ -122,6 +122,7 @@ namespace AzureLinuxImage.ArmDouble
             public bool Stalled;
             public DateTime? DoneAt;
             public int RetryAfter;
+            public string Outcome = "Succeeded";
         }
 
         private sealed class Stall
@@ -130,6 +131,7 @@ namespace AzureLinuxImage.ArmDouble
             public int Seconds;
             public int RetryAfter;
             public int Count;
+            public string Outcome = "Succeeded";
         }
 
         private sealed class Fault
@@ -206,6 +208,7 @@ namespace AzureLinuxImage.ArmDouble
                             Seconds = (int?)st["seconds"] ?? -1,
                             RetryAfter = (int?)st["retryAfter"] ?? 1,
                             Count = (int?)st["count"] ?? 1,
+                            Outcome = (string?)st["outcome"] ?? "Succeeded",
                         });
                         text = "{}";
                         break;
@@ -476,6 +479,7 @@ namespace AzureLinuxImage.ArmDouble
                 operation.Stalled = true;
                 operation.DoneAt = stall.Seconds < 0 ? null : DateTime.UtcNow.AddSeconds(stall.Seconds);
                 operation.RetryAfter = stall.RetryAfter;
+                operation.Outcome = stall.Outcome;
                 if (creating && resources.TryGetValue(id, out JsonObject? resource))
                 {
                     resource["properties"]!["provisioningState"] = "Creating";
@@ -506,7 +510,7 @@ namespace AzureLinuxImage.ArmDouble
             {
                 if (resources.TryGetValue(op.ResourceId, out JsonObject? r) && (string?)r["properties"]?["provisioningState"] == "Creating")
                 {
-                    r["properties"]!["provisioningState"] = "Succeeded";
+                    r["properties"]!["provisioningState"] = op.Outcome;
                 }
                 op.Stalled = false;
                 op.Polls = Math.Max(op.Polls, 2);
@@ -527,8 +531,12 @@ namespace AzureLinuxImage.ArmDouble
             }
             op.Polls++;
             bool finished = Finished(op, op.Polls);
-            var status = new JsonObject { ["name"] = m.Groups["id"].Value, ["status"] = finished ? "Succeeded" : "InProgress", ["startTime"] = DateTime.UtcNow.ToString("o") };
-            if (finished && op.Output != null)
+            var status = new JsonObject { ["name"] = m.Groups["id"].Value, ["status"] = finished ? op.Outcome : "InProgress", ["startTime"] = DateTime.UtcNow.ToString("o") };
+            if (finished && op.Outcome != "Succeeded")
+            {
+                status["error"] = new JsonObject { ["code"] = "InternalOperationError", ["message"] = "Injected by the test double: the operation failed." };
+            }
+            else if (finished && op.Output != null)
             {
                 status["properties"] = new JsonObject { ["output"] = op.Output.DeepClone() };
             }

@@ -132,10 +132,11 @@ namespace AzureLinuxImage.Tests.Publish
         /// <summary>
         /// The next <paramref name="count"/> long-running operations on a resource whose id contains
         /// <paramref name="pathContains"/> stay InProgress for <paramref name="seconds"/> (-1: until <see cref="Release"/>),
-        /// answering Retry-After <paramref name="retryAfter"/>; a PUT's resource reads provisioningState Creating meanwhile.
+        /// answering Retry-After <paramref name="retryAfter"/>; a PUT's resource reads provisioningState Creating meanwhile,
+        /// then both end with <paramref name="outcome"/> (Succeeded or Failed).
         /// </summary>
-        public void Stall(string pathContains, int seconds, int retryAfter, int count = 1) =>
-            Control("_double/stall", new { pathContains, seconds, retryAfter, count });
+        public void Stall(string pathContains, int seconds, int retryAfter, int count = 1, string outcome = "Succeeded") =>
+            Control("_double/stall", new { pathContains, seconds, retryAfter, count, outcome });
 
         /// <summary>Stalled operations on resources whose id contains <paramref name="pathContains"/> end <paramref name="afterSeconds"/> from now.</summary>
         public void Release(string pathContains, int afterSeconds) => Control("_double/release", new { pathContains, afterSeconds });

@@ -386,6 +386,35 @@ namespace AzureLinuxImage.Tests.Publish
         }
 
         [Fact]
+        public void An_image_whose_creation_failed_in_Azure_is_sent_again_by_the_rerun()
+        {
+            string image = Image("gpt");
+            arm.Stall("images/failed-img", seconds: 0, retryAfter: 0, outcome: "Failed");
+            PublishOptions o = Options("failed-disk");
+            o.ImageName = "failed-img";
+
+            var e = Assert.Throws<AzureLinuxImageException>(() => PublishLinuxImage.Run(image, o, new RecordingContext()));
+            Assert.Equal("PublishFailed", e.ErrorId);
+            Assert.Contains("stopped at step Image", e.Message);
+            Assert.Contains("the operation Failed", e.Message);
+            Assert.Contains($"this run created {Id("disks/failed-disk")}, {Id("images/failed-img")}", e.Message);
+            Assert.Equal("Failed", (string?)arm.State()[Id("images/failed-img")]!["properties"]!["provisioningState"]);
+
+            int before = arm.Calls().Count;
+            var context = new RecordingContext();
+            PublishOptions again = Options("failed-disk");
+            again.ImageName = "failed-img";
+            LinuxImagePublishResult result = PublishLinuxImage.Run(image, again, context)!;
+
+            Assert.Equal(Id("images/failed-img"), result.ImageId);
+            Assert.Empty(result.Created);
+            Assert.Contains(result.Steps, s => s.Name == "Image" && s.Detail == "sent again after Failed");
+            Assert.Equal("Succeeded", (string?)arm.State()[Id("images/failed-img")]!["properties"]!["provisioningState"]);
+            Assert.Contains("PUT " + Id("images/failed-img"), CallsAfter(before));
+            Assert.Contains(context.Lines, l => l.StartsWith($"Warning {Id("images/failed-img")} exists with provisioningState Failed", StringComparison.Ordinal));
+        }
+
+        [Fact]
         public void The_CLI_takes_operation_timeout_90m_and_its_plan_says_so()
         {
             string image = Image("gpt");
