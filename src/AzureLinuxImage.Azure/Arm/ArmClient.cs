@@ -273,14 +273,14 @@ namespace AzureLinuxImage.Azure.Arm
             var clock = System.Diagnostics.Stopwatch.StartNew();
             while (true)
             {
-                Sleep(wait, operationTimeout - clock.Elapsed);
+                bool last = Sleep(wait, operationTimeout - clock.Elapsed);
                 (bool done, string state, T result, TimeSpan? retryAfter) = probe();
                 context.Progress("Publishing to Azure", $"{what}: {state} ({clock.Elapsed.TotalSeconds:F0} s)", 0, 1);
                 if (done)
                 {
                     return result;
                 }
-                if (clock.Elapsed >= operationTimeout)
+                if (last || clock.Elapsed >= operationTimeout)
                 {
                     throw new ArmOperationTimedOutException(what, method, path, state, clock.Elapsed, operationTimeout);
                 }
@@ -288,13 +288,15 @@ namespace AzureLinuxImage.Azure.Arm
             }
         }
 
-        private void Sleep(TimeSpan wait, TimeSpan left)
+        /// <summary>Waits at most <see cref="MaxPoll"/> and at most <paramref name="left"/>; true when the deadline cut it (the probe after it is the last).</summary>
+        private bool Sleep(TimeSpan wait, TimeSpan left)
         {
             if (wait > MaxPoll)
             {
                 wait = MaxPoll;
             }
-            if (wait > left)
+            bool last = wait >= left;
+            if (last)
             {
                 wait = left;
             }
@@ -302,6 +304,7 @@ namespace AzureLinuxImage.Azure.Arm
             {
                 Task.Delay(wait, context.Cancellation).GetAwaiter().GetResult();
             }
+            return last;
         }
 
         /// <summary>Throws for 4xx/5xx (after Azure.Core's retries), with ARM's error code and message.</summary>
