@@ -89,7 +89,7 @@ namespace AzureLinuxImage.Azure
                 {
                     armOptions.Transport = options.ArmTransport;
                 }
-                arm = new ArmClient(options.ResolveEndpoint(), credential, armOptions, context);
+                arm = new ArmClient(options.ResolveEndpoint(), credential, armOptions, context, options.OperationTimeout);
                 try
                 {
                     return Publish(features, uploadSize);
@@ -124,6 +124,11 @@ namespace AzureLinuxImage.Azure
                         $"'{options.GalleryImageVersion}' is not a gallery image version: use MAJOR.MINOR.PATCH (e.g. 1.0.0).");
                 }
                 VmGeneration.Require(options.Generation);
+                if (options.OperationTimeout <= TimeSpan.Zero)
+                {
+                    throw new AzureLinuxImageException("InvalidOperationTimeout", ErrorKind.InvalidArgument,
+                        $"-OperationTimeout (--operation-timeout) must be positive, not {options.OperationTimeout}.");
+                }
                 options.ResolveEndpoint();
             }
 
@@ -158,7 +163,7 @@ namespace AzureLinuxImage.Azure
                     yield return $"PUT {n.Definition} (only if absent)";
                     yield return $"PUT {n.Version} (target regions: {string.Join(", ", Regions().Select(r => $"{r.Name}×{r.ReplicaCount}"))})";
                 }
-                yield return "GET each long-running operation's status until it ends";
+                yield return $"GET each long-running operation's status until it ends (at most {ArmOperationTimedOutException.Describe(options.OperationTimeout)} each: -OperationTimeout, --operation-timeout)";
             }
 
             private IList<TargetRegion> Regions() => options.TargetRegions.Count > 0 ? options.TargetRegions : new List<TargetRegion> { new TargetRegion(options.Location) };
@@ -173,13 +178,13 @@ namespace AzureLinuxImage.Azure
                 JsonElement? disk = null, image = null, gallery = null, definition = null, version = null;
                 Timed("Check", () =>
                 {
-                    disk = Get(n.Disk, DiskApi);
-                    image = options.ImageName != null ? Get(n.Image, ImageApi) : null;
+                    disk = Get(n.Disk, DiskApi, "the disk");
+                    image = options.ImageName != null ? Get(n.Image, ImageApi, "the image") : null;
                     if (options.GalleryName != null)
                     {
-                        gallery = Get(n.Gallery, GalleryApi);
-                        definition = gallery == null ? null : Get(n.Definition, GalleryApi);
-                        version = definition == null ? null : Get(n.Version, GalleryApi);
+                        gallery = Get(n.Gallery, GalleryApi, "the gallery");
+                        definition = gallery == null ? null : Get(n.Definition, GalleryApi, "the image definition");
+                        version = definition == null ? null : Get(n.Version, GalleryApi, "the image version");
                     }
                     return "done";
                 });
@@ -207,8 +212,7 @@ namespace AzureLinuxImage.Azure
                 {
                     Timed("Disk", () =>
                     {
-                        Put(n.Disk, DiskApi, DiskBody(features, uploadSize), "creating the disk");
-                        created.Add(n.Disk);
+                        Put(n.Disk, DiskApi, DiskBody(features, uploadSize), "creating the disk", creates: true);
                         return "created";
                     });
                 }
@@ -245,50 +249,14 @@ namespace AzureLinuxImage.Azure
                 string? imageId = null;
                 if (options.ImageName != null)
                 {
-                    imageId = Timed("Image", () =>
-                    {
-                        if (image != null)
-                        {
-                            return "exists";
-                        }
-                        Put(n.Image, ImageApi, ImageBody(features, n.Disk), "creating the image");
-                        created.Add(n.Image);
-                        return "created";
-                    }) is string ? n.Image : null;
+                    imageId = Timed("Image", () => Ensure(image, n.Image, ImageApi, () => ImageBody(features, n.Disk), "creating the image", "exists")) is string ? n.Image : null;
                 }
                 string? definitionId = null, versionId = null;
                 if (options.GalleryName != null)
                 {
-                    Timed("Gallery", () =>
-                    {
-                        if (gallery != null)
-                        {
-                            return "exists";
-                        }
-                        Put(n.Gallery, GalleryApi, new { location = options.Location, properties = new { description = "Created by Publish-LinuxImage" } }, "creating the gallery");
-                        created.Add(n.Gallery);
-                        return "created";
-                    });
-                    Timed("Definition", () =>
-                    {
-                        if (definition != null)
-                        {
-                            return "exists, matches";
-                        }
-                        Put(n.Definition, GalleryApi, DefinitionBody(features), "creating the image definition");
-                        created.Add(n.Definition);
-                        return "created";
-                    });
-                    Timed("Version", () =>
-                    {
-                        if (version != null)
-                        {
-                            return "exists";
-                        }
-                        Put(n.Version, GalleryApi, VersionBody(n.Disk), "creating the image version");
-                        created.Add(n.Version);
-                        return "created";
-                    });
+                    Timed("Gallery", () => Ensure(gallery, n.Gallery, GalleryApi, () => new { location = options.Location, properties = new { description = "Created by Publish-LinuxImage" } }, "creating the gallery", "exists"));
+                    Timed("Definition", () => Ensure(definition, n.Definition, GalleryApi, () => DefinitionBody(features), "creating the image definition", "exists, matches"));
+                    Timed("Version", () => Ensure(version, n.Version, GalleryApi, () => VersionBody(n.Disk), "creating the image version (replication to its target regions)", "exists"));
                     definitionId = n.Definition;
                     versionId = n.Version;
                 }
@@ -483,7 +451,11 @@ namespace AzureLinuxImage.Azure
                 return ids[0];
             }
 
-            private JsonElement? Get(string path, string api)
+            /// <summary>
+            /// The resource, or null when absent. One an earlier run left mid-operation (its wait timed out or was
+            /// cancelled: provisioningState Creating, Updating…) is waited for here, so the checks see its final state.
+            /// </summary>
+            private JsonElement? Get(string path, string api, string what)
             {
                 ArmResponse r = arm!.Send("GET", path, api);
                 if (r.Status == 404)
@@ -491,10 +463,36 @@ namespace AzureLinuxImage.Azure
                     return null;
                 }
                 ArmClient.ThrowIfError(r, "GET", path);
-                return r.Body;
+                return r.Body is JsonElement b ? arm.WaitWhileProvisioning(path, api, b, what + " (an earlier run's operation)") : r.Body;
             }
 
-            private void Put(string path, string api, object body, string what) => arm!.SendAndWait("PUT", path, api, body, what);
+            /// <summary>
+            /// PUT and wait. With <paramref name="creates"/>, the resource counts as created by this run as soon as
+            /// Resource Manager accepts the request, so a failure or timeout while waiting reports it (and how to remove it).
+            /// </summary>
+            private void Put(string path, string api, object body, string what, bool creates) =>
+                arm!.SendAndWait("PUT", path, api, body, what, creates ? () => created.Add(path) : (Action?)null);
+
+            /// <summary>
+            /// The image, gallery, definition or version: created when absent, kept when there, and sent again
+            /// (ARM's PUT is create-or-update) when an earlier run's operation ended Failed or Canceled in Azure.
+            /// </summary>
+            private string Ensure(JsonElement? found, string path, string api, Func<object> body, string what, string kept)
+            {
+                if (found == null)
+                {
+                    Put(path, api, body(), what, creates: true);
+                    return "created";
+                }
+                string? state = ArmClient.ProvisioningStateOf(found.Value);
+                if (string.Equals(state, "Failed", StringComparison.OrdinalIgnoreCase) || string.Equals(state, "Canceled", StringComparison.OrdinalIgnoreCase))
+                {
+                    context.Warning($"{path} exists with provisioningState {state} (an earlier operation did not succeed): sending it again.");
+                    Put(path, api, body(), what, creates: false);
+                    return $"sent again after {state}";
+                }
+                return kept;
+            }
 
             private T Timed<T>(string name, Func<T> body, bool secret = false)
             {

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Globalization;
 using Azure.Core.Pipeline;
 using AzureLinuxImage.Errors;
 
@@ -85,6 +86,49 @@ namespace AzureLinuxImage.Azure
         public Uri? ResourceManagerUrl { get; set; }
 
         public int ThreadCount { get; set; } = UploadOptions.DefaultThreadCount;
+
+        /// <summary>The default <see cref="OperationTimeout"/>: 3 hours.</summary>
+        public static readonly TimeSpan DefaultOperationTimeout = TimeSpan.FromHours(3);
+
+        /// <summary>
+        /// The longest one Resource Manager long-running operation (disk, image, gallery, definition, version,
+        /// access grant) is waited for before the publish stops with ArmOperationTimedOut, so that a stuck
+        /// operation ends a pipeline job or runbook with a message instead of hanging it. Default 3 hours:
+        /// a gallery image version's replication to its target regions can legitimately take over an hour.
+        /// </summary>
+        public TimeSpan OperationTimeout { get; set; } = DefaultOperationTimeout;
+
+        /// <summary>
+        /// The CLI's --operation-timeout: "90m", "2h", "45s", "1.5h" or a TimeSpan ("01:30:00"). Zero, negative
+        /// or unreadable values are refused (InvalidOperationTimeout) naming <paramref name="option"/>.
+        /// </summary>
+        public static TimeSpan ParseTimeout(string text, string option)
+        {
+            string t = (text ?? string.Empty).Trim();
+            TimeSpan value = TimeSpan.Zero;
+            bool read = false;
+            if (t.Length > 1 && "smhd".IndexOf(char.ToLowerInvariant(t[t.Length - 1])) >= 0
+                && double.TryParse(t.Substring(0, t.Length - 1), NumberStyles.Float, CultureInfo.InvariantCulture, out double n) && !double.IsNaN(n) && !double.IsInfinity(n))
+            {
+                double seconds = n * char.ToLowerInvariant(t[t.Length - 1]) switch { 's' => 1, 'm' => 60, 'h' => 3600, _ => 86400 };
+                if (Math.Abs(seconds) < TimeSpan.MaxValue.TotalSeconds / 2)
+                {
+                    value = TimeSpan.FromSeconds(seconds);
+                    read = true;
+                }
+            }
+            else if (t.Contains(":") && TimeSpan.TryParse(t, CultureInfo.InvariantCulture, out TimeSpan span))
+            {
+                value = span;
+                read = true;
+            }
+            if (!read || value <= TimeSpan.Zero)
+            {
+                throw new AzureLinuxImageException("InvalidOperationTimeout", ErrorKind.InvalidArgument,
+                    $"{option} '{text}' is not a positive duration: use a number with s, m, h or d (45s, 90m, 2h) or a TimeSpan (01:30:00).");
+            }
+            return value;
+        }
 
         /// <summary>Test hook: the transport of the Resource Manager pipeline.</summary>
         public HttpPipelineTransport? ArmTransport { get; set; }

@@ -28,6 +28,9 @@ namespace AzureLinuxImage.ArmDouble
     /// Prints one JSON line {"url":…,"ca":…} when listening (ca: the PEM file to trust, e.g. through
     /// SSL_CERT_FILE), then serves until its standard input closes.
     /// Control (no token needed): GET /_double/calls, POST /_double/faults {method,pathContains,status,retryAfter,count},
+    /// POST /_double/stall {pathContains,seconds,retryAfter,count,outcome} (the next count operations on a resource whose id
+    /// contains pathContains stay InProgress for seconds, -1: until released, and the resource reads provisioningState
+    /// Creating meanwhile; then they end with outcome, Succeeded or Failed, and so does the resource), POST /_double/release {pathContains,afterSeconds} (stalled operations end afterSeconds from now),
     /// GET /_double/state.
     /// </summary>
     public static class Program
@@ -94,6 +97,7 @@ namespace AzureLinuxImage.ArmDouble
         private readonly Dictionary<string, Operation> operations = new Dictionary<string, Operation>();
         private readonly List<JsonObject> calls = new List<JsonObject>();
         private readonly List<Fault> faults = new List<Fault>();
+        private readonly List<Stall> stalls = new List<Stall>();
         private readonly DateTime started = DateTime.UtcNow;
 
         public Compute(Uri azurite, string token, string subscription, int retryAfter)
@@ -110,6 +114,24 @@ namespace AzureLinuxImage.ArmDouble
         {
             public int Polls;
             public JsonNode? Output;
+
+            /// <summary>The resource the operation is about (its provisioningState follows a stalled operation).</summary>
+            public string ResourceId = "";
+
+            /// <summary>Set by a stall switch: the operation ends at <see cref="DoneAt"/> (null: not until released), not after two polls.</summary>
+            public bool Stalled;
+            public DateTime? DoneAt;
+            public int RetryAfter;
+            public string Outcome = "Succeeded";
+        }
+
+        private sealed class Stall
+        {
+            public string PathContains = "";
+            public int Seconds;
+            public int RetryAfter;
+            public int Count;
+            public string Outcome = "Succeeded";
         }
 
         private sealed class Fault
@@ -178,7 +200,30 @@ namespace AzureLinuxImage.ArmDouble
                         });
                         text = "{}";
                         break;
+                    case "/_double/stall":
+                        JsonNode st = JsonNode.Parse(body)!;
+                        stalls.Add(new Stall
+                        {
+                            PathContains = (string?)st["pathContains"] ?? "",
+                            Seconds = (int?)st["seconds"] ?? -1,
+                            RetryAfter = (int?)st["retryAfter"] ?? 1,
+                            Count = (int?)st["count"] ?? 1,
+                            Outcome = (string?)st["outcome"] ?? "Succeeded",
+                        });
+                        text = "{}";
+                        break;
+                    case "/_double/release":
+                        JsonNode rl = JsonNode.Parse(body)!;
+                        string contains = (string?)rl["pathContains"] ?? "";
+                        DateTime at = DateTime.UtcNow.AddSeconds((int?)rl["afterSeconds"] ?? 0);
+                        foreach (Operation op in operations.Values.Where(o => o.Stalled && o.DoneAt == null && o.ResourceId.Contains(contains, StringComparison.OrdinalIgnoreCase)))
+                        {
+                            op.DoneAt = at;
+                        }
+                        text = "{}";
+                        break;
                     case "/_double/state":
+                        Settle();
                         text = new JsonObject(resources.Select(r => new KeyValuePair<string, JsonNode?>(r.Key, r.Value.DeepClone()))).ToJsonString();
                         break;
                     default:
@@ -211,6 +256,7 @@ namespace AzureLinuxImage.ArmDouble
             {
                 return Error(400, "MissingApiVersionParameter", "The api-version query parameter (?api-version=) is required for all requests.");
             }
+            Settle();
             if (path.StartsWith("/operations/", StringComparison.Ordinal))
             {
                 return PollOperation(path);
@@ -306,7 +352,7 @@ namespace AzureLinuxImage.ArmDouble
             p["hyperVGeneration"] = (string?)props["hyperVGeneration"] ?? "V1";
             p["_blob"] = blobName;
             resources[id] = disk;
-            return Accepted(id, null, 202);
+            return Accepted(id, null, 202, creating: true);
         }
 
         private PageBlobClient Blob(string name) =>
@@ -417,18 +463,33 @@ namespace AzureLinuxImage.ArmDouble
             r["properties"] = p;
             p["provisioningState"] = "Succeeded";
             resources[id] = r;
-            return Accepted(id, r.DeepClone(), status);
+            return Accepted(id, r.DeepClone(), status, creating: true);
         }
 
         /// <summary>A long-running operation: Azure-AsyncOperation (and for POST, Location) to poll; InProgress once, then Succeeded.</summary>
-        private (int, JsonNode?, Dictionary<string, string>) Accepted(string id, JsonNode? output, int status)
+        /// A stall switch matching <paramref name="id"/> keeps it InProgress instead (a PUT's resource then reads Creating).
+        private (int, JsonNode?, Dictionary<string, string>) Accepted(string id, JsonNode? output, int status, bool creating = false)
         {
             string opId = Guid.NewGuid().ToString("N");
-            operations[opId] = new Operation { Output = output };
+            var operation = new Operation { Output = output, ResourceId = id, RetryAfter = retryAfter };
+            Stall? stall = stalls.FirstOrDefault(s => s.Count > 0 && id.Contains(s.PathContains, StringComparison.OrdinalIgnoreCase));
+            if (stall != null)
+            {
+                stall.Count--;
+                operation.Stalled = true;
+                operation.DoneAt = stall.Seconds < 0 ? null : DateTime.UtcNow.AddSeconds(stall.Seconds);
+                operation.RetryAfter = stall.RetryAfter;
+                operation.Outcome = stall.Outcome;
+                if (creating && resources.TryGetValue(id, out JsonObject? resource))
+                {
+                    resource["properties"]!["provisioningState"] = "Creating";
+                }
+            }
+            operations[opId] = operation;
             var headers = new Dictionary<string, string>
             {
                 ["Azure-AsyncOperation"] = $"https://127.0.0.1:{Port}/operations/{opId}?api-version=2023-04-02",
-                ["Retry-After"] = retryAfter.ToString(),
+                ["Retry-After"] = operation.RetryAfter.ToString(),
             };
             if (status == 202)
             {
@@ -439,6 +500,23 @@ namespace AzureLinuxImage.ArmDouble
 
         public int Port { get; set; }
 
+        /// <summary>An ordinary operation ends at its second status poll; a stalled one when its time has come.</summary>
+        private static bool Finished(Operation op, int polls) => op.Stalled ? op.DoneAt is DateTime at && DateTime.UtcNow >= at : polls >= 2;
+
+        /// <summary>A resource whose stalled operation has ended reads Succeeded again.</summary>
+        private void Settle()
+        {
+            foreach (Operation op in operations.Values.Where(o => o.Stalled && Finished(o, o.Polls)))
+            {
+                if (resources.TryGetValue(op.ResourceId, out JsonObject? r) && (string?)r["properties"]?["provisioningState"] == "Creating")
+                {
+                    r["properties"]!["provisioningState"] = op.Outcome;
+                }
+                op.Stalled = false;
+                op.Polls = Math.Max(op.Polls, 2);
+            }
+        }
+
         private (int, JsonNode?, Dictionary<string, string>) PollOperation(string path)
         {
             Match m = Regex.Match(path, @"^/operations/(?<id>[0-9a-f]+)(?<result>/result)?$");
@@ -446,14 +524,19 @@ namespace AzureLinuxImage.ArmDouble
             {
                 return Error(404, "NotFound", "No such operation.");
             }
-            var headers = new Dictionary<string, string> { ["Retry-After"] = retryAfter.ToString() };
+            var headers = new Dictionary<string, string> { ["Retry-After"] = op.RetryAfter.ToString() };
             if (m.Groups["result"].Success)
             {
-                return op.Polls < 2 ? (202, null, headers) : (200, op.Output?.DeepClone(), headers);
+                return !Finished(op, op.Polls) ? (202, null, headers) : (200, op.Output?.DeepClone(), headers);
             }
             op.Polls++;
-            var status = new JsonObject { ["name"] = m.Groups["id"].Value, ["status"] = op.Polls < 2 ? "InProgress" : "Succeeded", ["startTime"] = DateTime.UtcNow.ToString("o") };
-            if (op.Polls >= 2 && op.Output != null)
+            bool finished = Finished(op, op.Polls);
+            var status = new JsonObject { ["name"] = m.Groups["id"].Value, ["status"] = finished ? op.Outcome : "InProgress", ["startTime"] = DateTime.UtcNow.ToString("o") };
+            if (finished && op.Outcome != "Succeeded")
+            {
+                status["error"] = new JsonObject { ["code"] = "InternalOperationError", ["message"] = "Injected by the test double: the operation failed." };
+            }
+            else if (finished && op.Output != null)
             {
                 status["properties"] = new JsonObject { ["output"] = op.Output.DeepClone() };
             }

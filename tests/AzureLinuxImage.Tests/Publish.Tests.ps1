@@ -83,6 +83,7 @@ Describe 'Publish-LinuxImage' {
         $cmd.Parameters['LiteralPath'].Aliases | Should -Contain 'PSPath'
         $cmd.Parameters['Credential'].ParameterType | Should -Be ([object])
         $cmd.Parameters['Environment'].Attributes.ValidValues | Should -Be @('AzureCloud', 'AzureChinaCloud', 'AzureUSGovernment')
+        $cmd.Parameters['OperationTimeout'].ParameterType | Should -Be ([timespan])
         (Get-Help Publish-LinuxImage -Examples).Examples.Example.Count | Should -BeGreaterThan 0
     }
 
@@ -124,6 +125,26 @@ Describe 'Publish-LinuxImage' {
         $out | Should -Match 'PUT /subscriptions/.*/disks/whatif-disk'
         $out | Should -Match 'beginGetAccess'
         $out | Should -Match 'PUT /subscriptions/.*/images/whatif-img'
+    }
+
+    It 'binds -OperationTimeout (the plan shows it, -WhatIf still makes no call) and refuses zero before any call' {
+        if ($script:problem) { Set-ItResult -Skipped -Because $script:problem; return }
+        $before = (Get-DoubleCalls).Count
+        $run = Invoke-Publish "-LiteralPath '$($script:image)' $($script:common) -DiskName timeout-disk -OperationTimeout (New-TimeSpan -Minutes 90) -WhatIf"
+        $run.Errors | Should -BeNullOrEmpty
+        $run.Result | Should -BeNullOrEmpty
+        $run.Host | Should -Match 'What if'
+        $run.Host | Should -Match 'at most 1:30:00 each'
+        $run = Invoke-Publish "-LiteralPath '$($script:image)' $($script:common) -DiskName timeout-disk -OperationTimeout '00:00:45' -WhatIf"
+        $run.Host | Should -Match 'at most 45.0 s each'
+        (Get-DoubleCalls).Count | Should -Be $before
+        $run = Invoke-Publish "-LiteralPath '$($script:image)' $($script:common) -DiskName timeout-disk -OperationTimeout 0"
+        $run.Result | Should -BeNullOrEmpty
+        @($run.Errors).Count | Should -Be 1
+        $run.Errors[0].Id | Should -Be 'InvalidOperationTimeout,AzureLinuxImage.Commands.PublishLinuxImageCommand'
+        $run.Errors[0].Category | Should -Be 'InvalidArgument'
+        $run.Errors[0].Message | Should -Match '-OperationTimeout'
+        (Get-DoubleCalls).Count | Should -Be $before
     }
 
     It 'refuses an image that fails readiness with ImageNotReady (no call), and -Force overrides it' {

@@ -70,7 +70,10 @@ namespace AzureLinuxImage.Azure.Arm
         private readonly Uri endpoint;
         private readonly IOperationContext context;
 
-        public ArmClient(Uri endpoint, TokenCredential credential, ArmClientOptions options, IOperationContext context)
+        /// <summary>The longest one long-running operation is waited for (PublishOptions.OperationTimeout).</summary>
+        private readonly TimeSpan operationTimeout;
+
+        public ArmClient(Uri endpoint, TokenCredential credential, ArmClientOptions options, IOperationContext context, TimeSpan operationTimeout)
         {
             if (endpoint.Scheme != Uri.UriSchemeHttps)
             {
@@ -80,6 +83,7 @@ namespace AzureLinuxImage.Azure.Arm
             }
             this.endpoint = endpoint;
             this.context = context;
+            this.operationTimeout = operationTimeout;
             string scope = endpoint.GetLeftPart(UriPartial.Authority) + "/.default";
             pipeline = HttpPipelineBuilder.Build(options, new BearerTokenAuthenticationPolicy(credential, scope));
         }
@@ -160,12 +164,16 @@ namespace AzureLinuxImage.Azure.Arm
         /// <summary>
         /// Sends and, when the answer is 201/202 with an operation to follow, polls it to the end. Returns the
         /// final resource (PUT: a GET of the resource; POST: the Location result or the operation's output).
-        /// Throws <see cref="ArmRequestException"/> for an error answer or a failed operation.
+        /// <paramref name="accepted"/> runs once Resource Manager has taken the request, before any poll: from then
+        /// on the resource exists in Azure whatever happens to this process.
+        /// Throws <see cref="ArmRequestException"/> for an error answer or a failed operation and
+        /// <see cref="ArmOperationTimedOutException"/> when the operation outlives the operation timeout.
         /// </summary>
-        public JsonElement? SendAndWait(string method, string path, string apiVersion, object? body, string what)
+        public JsonElement? SendAndWait(string method, string path, string apiVersion, object? body, string what, Action? accepted = null)
         {
             ArmResponse first = Send(method, path, apiVersion, body);
             ThrowIfError(first, method, path);
+            accepted?.Invoke();
             if (first.AsyncOperation == null && (first.Status != 202 || first.Location == null))
             {
                 return first.Body;
@@ -180,63 +188,123 @@ namespace AzureLinuxImage.Azure.Arm
             return output;
         }
 
+        /// <summary>
+        /// A resource found mid-operation (provisioningState Creating, Updating…: an earlier run's PUT that this
+        /// process stopped waiting for) is polled with GETs until its state is final, under the same deadline.
+        /// Returns the last body seen.
+        /// </summary>
+        public JsonElement WaitWhileProvisioning(string path, string apiVersion, JsonElement resource, string what)
+        {
+            string? state = ProvisioningStateOf(resource);
+            if (state == null || IsFinal(state))
+            {
+                return resource;
+            }
+            context.Verbose($"{path} is {state}: waiting for {what} to finish.");
+            JsonElement last = resource;
+            return Poll<JsonElement>(DefaultPoll, what, "GET", path, () =>
+            {
+                ArmResponse r = Send("GET", path, apiVersion);
+                ThrowIfError(r, "GET", path);
+                if (r.Body is JsonElement b)
+                {
+                    last = b;
+                }
+                string now = ProvisioningStateOf(last) ?? "Succeeded";
+                return (IsFinal(now), now, last, r.RetryAfter);
+            });
+        }
+
+        /// <summary>properties.provisioningState, or null when the resource does not say.</summary>
+        public static string? ProvisioningStateOf(JsonElement resource) =>
+            resource.ValueKind == JsonValueKind.Object && resource.TryGetProperty("properties", out JsonElement p) && p.ValueKind == JsonValueKind.Object
+            && p.TryGetProperty("provisioningState", out JsonElement s) && s.ValueKind == JsonValueKind.String ? s.GetString() : null;
+
+        private static bool IsFinal(string state) =>
+            string.Equals(state, "Succeeded", StringComparison.OrdinalIgnoreCase) || string.Equals(state, "Failed", StringComparison.OrdinalIgnoreCase)
+            || string.Equals(state, "Canceled", StringComparison.OrdinalIgnoreCase);
+
         private JsonElement? Poll(ArmResponse first, string what, string method, string path)
         {
-            var clock = System.Diagnostics.Stopwatch.StartNew();
             TimeSpan wait = first.RetryAfter ?? DefaultPoll;
             if (first.AsyncOperation != null)
             {
                 Uri status = new Uri(first.AsyncOperation);
-                while (true)
+                return Poll<JsonElement?>(wait, what, method, path, () =>
                 {
-                    Sleep(wait);
                     ArmResponse r = SendTo("GET", status, null);
                     ThrowIfError(r, "GET", status.AbsolutePath);
                     string state = r.Body is JsonElement b && b.ValueKind == JsonValueKind.Object && b.TryGetProperty("status", out JsonElement s) && s.ValueKind == JsonValueKind.String ? s.GetString()! : string.Empty;
-                    context.Progress("Publishing to Azure", $"{what}: {state} ({clock.Elapsed.TotalSeconds:F0} s)", 0, 1);
                     if (string.Equals(state, "Succeeded", StringComparison.OrdinalIgnoreCase))
                     {
                         if (method == "POST" && first.Location != null)
                         {
                             ArmResponse result = SendTo("GET", new Uri(first.Location), null);
                             ThrowIfError(result, "GET", new Uri(first.Location).AbsolutePath);
-                            return result.Body;
+                            return (true, state, result.Body, null);
                         }
-                        return r.Body is JsonElement sb && sb.ValueKind == JsonValueKind.Object && sb.TryGetProperty("properties", out JsonElement p)
+                        JsonElement? output = r.Body is JsonElement sb && sb.ValueKind == JsonValueKind.Object && sb.TryGetProperty("properties", out JsonElement p)
                             && p.ValueKind == JsonValueKind.Object && p.TryGetProperty("output", out JsonElement o) ? o : (JsonElement?)null;
+                        return (true, state, output, null);
                     }
                     if (string.Equals(state, "Failed", StringComparison.OrdinalIgnoreCase) || string.Equals(state, "Canceled", StringComparison.OrdinalIgnoreCase))
                     {
                         throw new ArmRequestException(r.Status, $"{method} {path}: the operation {state}: {ErrorMessageOf(r.Body)}");
                     }
-                    wait = r.RetryAfter ?? DefaultPoll;
-                }
+                    return (false, state.Length == 0 ? "(no status)" : state, null, r.RetryAfter);
+                });
             }
             Uri location = new Uri(first.Location!);
-            while (true)
+            return Poll<JsonElement?>(wait, what, method, path, () =>
             {
-                Sleep(wait);
                 ArmResponse r = SendTo("GET", location, null);
                 ThrowIfError(r, "GET", location.AbsolutePath);
-                context.Progress("Publishing to Azure", $"{what}: {(r.Status == 202 ? "InProgress" : "Succeeded")} ({clock.Elapsed.TotalSeconds:F0} s)", 0, 1);
-                if (r.Status != 202)
+                return r.Status != 202 ? (true, "Succeeded", r.Body, null) : (false, "InProgress", (JsonElement?)null, r.RetryAfter);
+            });
+        }
+
+        /// <summary>
+        /// The polling loop: wait, probe, until the probe says done or the operation timeout has passed. A wait
+        /// is capped to the time left, and the probe after it still runs, so an operation that finished within the
+        /// deadline is never failed for it; only a probe at or past the deadline that is not done throws.
+        /// </summary>
+        private T Poll<T>(TimeSpan wait, string what, string method, string path, Func<(bool Done, string State, T Result, TimeSpan? RetryAfter)> probe)
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            while (true)
+            {
+                bool last = Sleep(wait, operationTimeout - clock.Elapsed);
+                (bool done, string state, T result, TimeSpan? retryAfter) = probe();
+                context.Progress("Publishing to Azure", $"{what}: {state} ({clock.Elapsed.TotalSeconds:F0} s)", 0, 1);
+                if (done)
                 {
-                    return r.Body;
+                    return result;
                 }
-                wait = r.RetryAfter ?? DefaultPoll;
+                if (last || clock.Elapsed >= operationTimeout)
+                {
+                    throw new ArmOperationTimedOutException(what, method, path, state, clock.Elapsed, operationTimeout);
+                }
+                wait = retryAfter ?? DefaultPoll;
             }
         }
 
-        private void Sleep(TimeSpan wait)
+        /// <summary>Waits at most <see cref="MaxPoll"/> and at most <paramref name="left"/>; true when the deadline cut it (the probe after it is the last).</summary>
+        private bool Sleep(TimeSpan wait, TimeSpan left)
         {
             if (wait > MaxPoll)
             {
                 wait = MaxPoll;
             }
+            bool last = wait >= left;
+            if (last)
+            {
+                wait = left;
+            }
             if (wait > TimeSpan.Zero)
             {
                 Task.Delay(wait, context.Cancellation).GetAwaiter().GetResult();
             }
+            return last;
         }
 
         /// <summary>Throws for 4xx/5xx (after Azure.Core's retries), with ARM's error code and message.</summary>
@@ -263,5 +331,36 @@ namespace AzureLinuxImage.Azure.Arm
                 SecretRedaction.Redact(message))
         {
         }
+    }
+
+    /// <summary>
+    /// A long-running operation still unfinished when the operation timeout ran out. It names what was waited
+    /// for, the resource, the last state Azure reported and the time waited; Azure may still finish it.
+    /// </summary>
+    internal sealed class ArmOperationTimedOutException : AzureLinuxImageException
+    {
+        public ArmOperationTimedOutException(string what, string method, string path, string lastState, TimeSpan elapsed, TimeSpan timeout)
+            : base("ArmOperationTimedOut", ErrorKind.OperationTimeout, SecretRedaction.Redact(
+                $"{char.ToUpperInvariant(what[0])}{what.Substring(1)} ({method} {path}) did not finish within the operation timeout ({Describe(timeout)}): Azure still reported it {lastState} after {Describe(elapsed)}. "
+                + "The operation may still complete in Azure. Run the same command again to resume (what exists is checked and reused), or allow longer with -OperationTimeout (--operation-timeout)."))
+        {
+            What = what;
+            Path = path;
+            LastState = lastState;
+            Elapsed = elapsed;
+        }
+
+        public string What { get; }
+
+        public string Path { get; }
+
+        public string LastState { get; }
+
+        public TimeSpan Elapsed { get; }
+
+        /// <summary>"1.6 s" under a minute, else "1:05:00" (h:mm:ss).</summary>
+        internal static string Describe(TimeSpan t) =>
+            t < TimeSpan.FromMinutes(1) ? t.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture) + " s"
+            : $"{(int)t.TotalHours}:{t.Minutes:D2}:{t.Seconds:D2}";
     }
 }

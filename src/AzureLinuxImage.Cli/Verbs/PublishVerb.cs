@@ -31,6 +31,7 @@ namespace AzureLinuxImage.Cli.Verbs
             var managedIdentity = new Option<bool>("--managed-identity") { Description = "Authorise with the machine's managed identity." };
             var defaultCredential = new Option<bool>("--default-credential") { Description = "Authorise with Azure.Identity's DefaultAzureCredential." };
             var threads = new Option<int>("--threads") { Description = "Put Page requests in flight at most (1-64).", DefaultValueFactory = _ => UploadOptions.DefaultThreadCount };
+            var operationTimeout = new Option<string?>("--operation-timeout") { Description = "Longest wait for one Resource Manager operation: 45s, 90m, 2h or 01:30:00 (default 3h; a version's replication can take over an hour)." };
             var force = new Option<bool>("--force") { Description = "Publish despite failed readiness rules." };
             var dryRun = new Option<bool>("--dry-run") { Description = "List every Resource Manager call it would make, and make none." };
             var json = new Option<bool>("--json") { Description = "Write the result as JSON." };
@@ -38,7 +39,7 @@ namespace AzureLinuxImage.Cli.Verbs
             var command = new Command("publish", "Publish an image to Azure: managed disk, optional image and Compute Gallery version, the definition's features read from the image.")
             {
                 image, subscription, group, location, disk, imageName, gallery, definition, version, publisher, offer, sku, regions, generation,
-                endpoint, environment, tokenFile, managedIdentity, defaultCredential, threads, force, dryRun, json, verbose,
+                endpoint, environment, tokenFile, managedIdentity, defaultCredential, threads, operationTimeout, force, dryRun, json, verbose,
             };
             command.SetAction(parse => CliErrors.Run(() =>
             {
@@ -72,6 +73,11 @@ namespace AzureLinuxImage.Cli.Verbs
                     ResourceManagerUrl = arm,
                     ThreadCount = parse.GetValue(threads),
                 };
+                string? timeoutText = parse.GetValue(operationTimeout);
+                if (timeoutText != null)
+                {
+                    options.OperationTimeout = PublishOptions.ParseTimeout(timeoutText, "--operation-timeout");
+                }
                 string? file = parse.GetValue(tokenFile);
                 if (file != null)
                 {

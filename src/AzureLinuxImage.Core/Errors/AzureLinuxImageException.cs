@@ -19,6 +19,8 @@ namespace AzureLinuxImage.Errors
         Cancelled,
         /// <summary>An I/O or network failure outside the input's content.</summary>
         ResourceUnavailable,
+        /// <summary>Something waited for (a Resource Manager operation) did not finish within the time allowed.</summary>
+        OperationTimeout,
     }
 
     /// <summary>

@@ -237,6 +237,7 @@ namespace AzureLinuxImage.Commands
                 ErrorKind.AlreadyExists => ErrorCategory.ResourceExists,
                 ErrorKind.InvalidArgument => ErrorCategory.InvalidArgument,
                 ErrorKind.Cancelled => ErrorCategory.OperationStopped,
+                ErrorKind.OperationTimeout => ErrorCategory.OperationTimeout,
                 _ => ErrorCategory.ResourceUnavailable,
             };
             return new ErrorRecord(e, e.ErrorId, category, e.FilePath ?? target);

@@ -114,6 +114,13 @@ namespace AzureLinuxImage.Commands
         [ValidateRange(1, 64)]
         public int ThreadCount { get; set; } = UploadOptions.DefaultThreadCount;
 
+        /// <summary>
+        /// The longest one Resource Manager long-running operation is waited for before the command stops with
+        /// ArmOperationTimedOut (default 3 hours: a gallery version's replication can take over an hour).
+        /// </summary>
+        [Parameter]
+        public TimeSpan OperationTimeout { get; set; } = PublishOptions.DefaultOperationTimeout;
+
         /// <summary>No Azure Pipelines / GitHub Actions logging commands even when TF_BUILD or GITHUB_ACTIONS is set (issue 23).</summary>
         [Parameter]
         public SwitchParameter NoPipelineLogging
@@ -156,6 +163,7 @@ namespace AzureLinuxImage.Commands
                         Environment = Environment,
                         ResourceManagerUrl = ResourceManagerUrl,
                         ThreadCount = ThreadCount,
+                        OperationTimeout = OperationTimeout,
                     };
                     foreach (object region in TargetRegion ?? Array.Empty<object>())
                     {

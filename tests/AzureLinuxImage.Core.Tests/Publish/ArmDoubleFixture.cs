@@ -129,6 +129,24 @@ namespace AzureLinuxImage.Tests.Publish
             http.PostAsync(new Uri(Url, "_double/faults"), new StringContent(body, Encoding.UTF8, "application/json")).GetAwaiter().GetResult().EnsureSuccessStatusCode();
         }
 
+        /// <summary>
+        /// The next <paramref name="count"/> long-running operations on a resource whose id contains
+        /// <paramref name="pathContains"/> stay InProgress for <paramref name="seconds"/> (-1: until <see cref="Release"/>),
+        /// answering Retry-After <paramref name="retryAfter"/>; a PUT's resource reads provisioningState Creating meanwhile,
+        /// then both end with <paramref name="outcome"/> (Succeeded or Failed).
+        /// </summary>
+        public void Stall(string pathContains, int seconds, int retryAfter, int count = 1, string outcome = "Succeeded") =>
+            Control("_double/stall", new { pathContains, seconds, retryAfter, count, outcome });
+
+        /// <summary>Stalled operations on resources whose id contains <paramref name="pathContains"/> end <paramref name="afterSeconds"/> from now.</summary>
+        public void Release(string pathContains, int afterSeconds) => Control("_double/release", new { pathContains, afterSeconds });
+
+        private void Control(string relative, object body)
+        {
+            using HttpClient http = Http();
+            http.PostAsync(new Uri(Url, relative), new StringContent(JsonSerializer.Serialize(body), Encoding.UTF8, "application/json")).GetAwaiter().GetResult().EnsureSuccessStatusCode();
+        }
+
         /// <summary>An ARM call of the test itself (seeding a definition, say), with the token.</summary>
         public JsonNode? Arm(string method, string path, object? body, string api = "2023-07-03")
         {

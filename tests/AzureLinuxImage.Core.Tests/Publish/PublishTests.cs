@@ -335,6 +335,102 @@ namespace AzureLinuxImage.Tests.Publish
             AssertSameAsConverted(arm.DiskBlob(Group, "cli-disk"), Converted(image, tmp));
         }
 
+        [Fact]
+        public void A_stuck_operation_stops_at_the_operation_timeout_with_what_exists_and_a_rerun_finishes_the_publish()
+        {
+            string image = Image("gpt");
+            // The image's creation never ends (until released below) and asks for polls 1 s apart.
+            arm.Stall("images/stuck-img", seconds: -1, retryAfter: 1);
+            PublishOptions o = Options("stuck-disk");
+            o.ImageName = "stuck-img";
+            o.OperationTimeout = TimeSpan.FromSeconds(2);
+
+            var e = Assert.Throws<AzureLinuxImageException>(() => PublishLinuxImage.Run(image, o, new RecordingContext()));
+
+            // The publish's one failure report: the step, what this run created (the image too: Azure accepted its PUT),
+            // how to remove it, that nothing was deleted; the timeout's own facts are in it and in the inner error.
+            Assert.Equal("PublishFailed", e.ErrorId);
+            Assert.Equal(ErrorKind.OperationTimeout, e.Kind);
+            var timedOut = Assert.IsType<AzureLinuxImage.Azure.Arm.ArmOperationTimedOutException>(e.InnerException);
+            Assert.Equal(Id("images/stuck-img"), timedOut.Path);
+            Assert.Equal("InProgress", timedOut.LastState);
+            Assert.InRange(timedOut.Elapsed, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(10));
+            Assert.Contains("stopped at step Image", e.Message);
+            Assert.Contains("Creating the image (PUT " + Id("images/stuck-img") + ") did not finish within the operation timeout (2.0 s)", e.Message);
+            Assert.Contains("may still complete in Azure", e.Message);
+            Assert.Contains($"this run created {Id("disks/stuck-disk")}, {Id("images/stuck-img")}", e.Message);
+            Assert.Contains($"az resource delete --ids {Id("images/stuck-img")} {Id("disks/stuck-disk")}", e.Message);
+            Assert.Contains("Nothing was deleted", e.Message);
+            JsonObject state = arm.State();
+            Assert.Equal("Unattached", (string?)state[Id("disks/stuck-disk")]!["properties"]!["diskState"]);
+            Assert.Equal("Creating", (string?)state[Id("images/stuck-img")]!["properties"]!["provisioningState"]);
+
+            // Azure finishes the image 3 s from now; the same command, with the default deadline, waits for it and
+            // completes the publish without uploading or creating anything again.
+            arm.Release("images/stuck-img", 3);
+            int before = arm.Calls().Count;
+            var context = new RecordingContext();
+            PublishOptions again = Options("stuck-disk");
+            again.ImageName = "stuck-img";
+            LinuxImagePublishResult result = PublishLinuxImage.Run(image, again, context)!;
+
+            Assert.Equal(Id("images/stuck-img"), result.ImageId);
+            Assert.True(result.Resumed);
+            Assert.Null(result.Upload);
+            Assert.Empty(result.Created);
+            Assert.Equal("Succeeded", (string?)arm.State()[Id("images/stuck-img")]!["properties"]!["provisioningState"]);
+            List<string> calls = CallsAfter(before);
+            Assert.True(calls.Count(c => c == "GET " + Id("images/stuck-img")) >= 2, string.Join("\n", calls));
+            Assert.DoesNotContain(calls, c => c.StartsWith("PUT", StringComparison.Ordinal));
+            Assert.Contains(context.Lines, l => l.StartsWith($"Verbose {Id("images/stuck-img")} is Creating: waiting", StringComparison.Ordinal));
+        }
+
+        [Fact]
+        public void An_image_whose_creation_failed_in_Azure_is_sent_again_by_the_rerun()
+        {
+            string image = Image("gpt");
+            arm.Stall("images/failed-img", seconds: 0, retryAfter: 0, outcome: "Failed");
+            PublishOptions o = Options("failed-disk");
+            o.ImageName = "failed-img";
+
+            var e = Assert.Throws<AzureLinuxImageException>(() => PublishLinuxImage.Run(image, o, new RecordingContext()));
+            Assert.Equal("PublishFailed", e.ErrorId);
+            Assert.Contains("stopped at step Image", e.Message);
+            Assert.Contains("the operation Failed", e.Message);
+            Assert.Contains($"this run created {Id("disks/failed-disk")}, {Id("images/failed-img")}", e.Message);
+            Assert.Equal("Failed", (string?)arm.State()[Id("images/failed-img")]!["properties"]!["provisioningState"]);
+
+            int before = arm.Calls().Count;
+            var context = new RecordingContext();
+            PublishOptions again = Options("failed-disk");
+            again.ImageName = "failed-img";
+            LinuxImagePublishResult result = PublishLinuxImage.Run(image, again, context)!;
+
+            Assert.Equal(Id("images/failed-img"), result.ImageId);
+            Assert.Empty(result.Created);
+            Assert.Contains(result.Steps, s => s.Name == "Image" && s.Detail == "sent again after Failed");
+            Assert.Equal("Succeeded", (string?)arm.State()[Id("images/failed-img")]!["properties"]!["provisioningState"]);
+            Assert.Contains("PUT " + Id("images/failed-img"), CallsAfter(before));
+            Assert.Contains(context.Lines, l => l.StartsWith($"Warning {Id("images/failed-img")} exists with provisioningState Failed", StringComparison.Ordinal));
+        }
+
+        [Fact]
+        public void The_CLI_takes_operation_timeout_90m_and_its_plan_says_so()
+        {
+            string image = Image("gpt");
+            using var tmp = new TempDirectory();
+            string tokenFile = tmp.File("token.json");
+            File.WriteAllText(tokenFile, ArmDoubleFixture.Token);
+            int before = arm.Calls().Count;
+
+            ToolResult r = Run(new[] { "publish", image, "--subscription", arm.Subscription, "--resource-group", Group, "--location", "westeurope",
+                "--disk", "cli-timeout-disk", "--arm-endpoint", arm.Url.ToString(), "--access-token-file", tokenFile, "--operation-timeout", "90m", "--dry-run" });
+
+            Assert.True(r.ExitCode == 0, r.StdErr);
+            Assert.Contains("at most 1:30:00 each", r.StdErr);
+            Assert.Empty(CallsAfter(before));
+        }
+
         private ToolResult Run(string[] args) => AzLinux.Run(arm.TrustEnvironment(), args);
 
     }
