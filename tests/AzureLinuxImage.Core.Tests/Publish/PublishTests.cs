@@ -368,6 +368,8 @@ namespace AzureLinuxImage.Tests.Publish
             // Azure finishes the image 3 s from now; the same command, with the default deadline, waits for it and
             // completes the publish without uploading or creating anything again.
             arm.Release("images/stuck-img", 3);
+            // One read of the image mid-operation is throttled: the wait goes on after Retry-After.
+            arm.Fault("GET", "/images/stuck-img", 429, 1);
             int before = arm.Calls().Count;
             var context = new RecordingContext();
             PublishOptions again = Options("stuck-disk");
@@ -383,6 +385,7 @@ namespace AzureLinuxImage.Tests.Publish
             Assert.True(calls.Count(c => c == "GET " + Id("images/stuck-img")) >= 2, string.Join("\n", calls));
             Assert.DoesNotContain(calls, c => c.StartsWith("PUT", StringComparison.Ordinal));
             Assert.Contains(context.Lines, l => l.StartsWith($"Verbose {Id("images/stuck-img")} is Creating: waiting", StringComparison.Ordinal));
+            Assert.Contains(arm.Calls().Skip(before), c => (string)c!["method"]! == "GET" && (string)c["path"]! == Id("images/stuck-img") && (int)c["status"]! == 429);
         }
 
         [Fact]
